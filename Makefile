@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run migrate demo test lint pytest bench sandbox check clean
+
+# Re-install only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+# Web on :8000, the Covage sandbox on :8001, one Celery worker and one beat; Ctrl-C stops all.
+run: demo
+	@echo "Portal: http://127.0.0.1:8000/   Sandbox API: http://127.0.0.1:8001/"
+	PYTHONUNBUFFERED=1 $(VENV)/bin/honcho --no-colour -f Procfile start
+
+sandbox: migrate
+	$(PY) manage.py runsandbox 127.0.0.1:8001
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+pytest: install
+	$(VENV)/bin/pytest
+
+test: lint pytest
+
+bench: install
+	$(VENV)/bin/pytest tests/perf -p no:randomly -s -o addopts="" -o testpaths=tests/perf
+
+check: install
+	$(PY) manage.py covage_check
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CovageConfig(AppConfig):
+    name = "covage"
+    verbose_name = "Covage API"

@@ -1,0 +1,139 @@
+"""The steps a salesperson goes through to fill a line, and which fields each one holds.
+
+Everything that points a user at a field (the confirmation check, Covage's field errors,
+termination errors) finds the step through `step_for_field`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    line_fields: tuple[str, ...] = ()
+    contact_fields: tuple[str, ...] = ()
+
+
+OFFER = Step(
+    "offer",
+    "Offer",
+    line_fields=(
+        "product_offering_id",
+        "product_offering_qualification_item_id",
+        "quote_item_id",
+        "offer_family",
+        "offer_technology",
+        "option_ids",
+        "project_id",
+        "external_id",
+    ),
+)
+TECHNICAL = Step(
+    "technical",
+    "Technical",
+    line_fields=(
+        "delivery_mode",
+        "enni",
+        "enni_2",
+        "vlan_reference",
+        "additional_vlan_reference",
+        "cpe_networking_number",
+        "cpe_serial_number",
+        "scheduled_delivery_date",
+    ),
+)
+CUSTOMER = Step(
+    "customer",
+    "End customer and contacts",
+    line_fields=(
+        "end_customer_name",
+        "siret_known",
+        "customer_order_name",
+        "business_code",
+        "billing_site_ref",
+    ),
+    contact_fields=(
+        "end_customer_name",
+        "siret",
+        "contact1_firstname",
+        "contact1_lastname",
+        "contact1_email_address",
+        "contact1_phone_number",
+        "contact2_firstname",
+        "contact2_lastname",
+        "contact2_email_address",
+        "contact2_phone_number",
+    ),
+)
+ADDRESS = Step(
+    "address",
+    "Site address",
+    line_fields=("access_instructions", "specific_request"),
+    contact_fields=(
+        "street_number",
+        "street_number_extension",
+        "street_name",
+        "building_name",
+        "level_number",
+        "postcode",
+        "city",
+        "insee_code",
+        "latitude",
+        "longitude",
+    ),
+)
+REVIEW = Step("review", "Notes and review", line_fields=("note", "technical_note"))
+
+STEPS: tuple[Step, ...] = (OFFER, TECHNICAL, CUSTOMER, ADDRESS, REVIEW)
+STEPS_BY_SLUG = {step.slug: step for step in STEPS}
+
+# Wire names that differ from ours (the documents spell two fields two ways).
+_WIRE_ALIASES = {"enni2": "enni_2", "cpe_network_number": "cpe_networking_number"}
+
+
+def next_step(slug: str) -> Step | None:
+    index = [s.slug for s in STEPS].index(slug)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else None
+
+
+def previous_step(slug: str) -> Step | None:
+    index = [s.slug for s in STEPS].index(slug)
+    return STEPS[index - 1] if index > 0 else None
+
+
+def split_property_path(path: str) -> tuple[str, int | None]:
+    """'related_contact_information[0].postcode' -> ('postcode', 0); 'enni2' -> ('enni_2', None).
+
+    Also accepts the dotted form 'related_contact_information.0.postcode'.
+    """
+    path = path.strip().lstrip("/").replace("/", ".")
+    if path.startswith("related_contact_information"):
+        rest = path[len("related_contact_information") :]
+        index: int | None = None
+        if rest.startswith("["):
+            closing = rest.find("]")
+            digits = rest[1:closing]
+            index = int(digits) if digits.isdigit() else 0
+            rest = rest[closing + 1 :]
+        elif rest.startswith(".") and rest[1:].split(".", 1)[0].isdigit():
+            head, _, tail = rest[1:].partition(".")
+            index, rest = int(head), "." + tail
+        field = rest.lstrip(".") or "related_contact_information"
+        return _WIRE_ALIASES.get(field, field), index if index is not None else 0
+    return _WIRE_ALIASES.get(path, path), None
+
+
+def step_for_field(field: str, *, contact_index: int | None = None) -> Step:
+    """The step that shows a field. Unknown fields land on the review step."""
+    if contact_index is not None or field == "related_contact_information":
+        for step in (CUSTOMER, ADDRESS):
+            if field in step.contact_fields:
+                return step
+        return CUSTOMER
+    for step in STEPS:
+        if field in step.line_fields:
+            return step
+    return REVIEW

@@ -1,0 +1,245 @@
+"""Settings for the Covage order-entry portal.
+
+Everything comes from environment variables (see README). With nothing set, the portal runs on
+one machine: SQLite, a file-system Celery broker that needs no server, and the local Covage
+sandbox as the API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from portal.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+# Runtime files (SQLite, file cache, file broker, media) live here; git ignores it.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Core -----------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+# The embedded key is only for a local run; any deployment sets SECRET_KEY.
+SECRET_KEY = env_str("SECRET_KEY", "insecure-local-only-key-set-SECRET_KEY-in-production")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "django_celery_beat",
+    "simple_history",
+    "portal",
+    "covage",
+    "covage.sandbox",
+    "orders",
+    "exports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from any WSGI server (gunicorn in `make run`), no web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a login unless its view says otherwise (login page, sandbox API).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+# The sandbox process serves covage.sandbox.urls alone (see covage/sandbox/wsgi.py).
+ROOT_URLCONF = env_str("PORTAL_URLCONF", "portal.urls")
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.roles",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker, beat and sandbox share one SQLite file in the embedded setup: WAL lets
+    # readers go on during a write, IMMEDIATE transactions and a timeout queue writers
+    # instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (also holds the Covage token, shared by every process) ---------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- I18N -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Tests and runserver find static files in the app folders without collectstatic.
+WHITENOISE_USE_FINDERS = True
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Security (tightened automatically when DEBUG is off behind HTTPS) ------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+X_FRAME_OPTIONS = "DENY"
+
+# --- Celery ---------------------------------------------------------------------------------
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        # Unacknowledged tasks come back after this; every countdown stays well below it.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    }
+else:
+    # A broker that needs no server: messages are files under var/celery.
+    CELERY_BROKER_URL = "filesystem://"
+    _broker_dir = VAR_DIR / "celery"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Covage API -----------------------------------------------------------------------------
+SANDBOX_ADDR = env_str("COVAGE_SANDBOX_ADDR", "127.0.0.1:8001")
+COVAGE_API_URL = env_str("COVAGE_API_URL", f"http://{SANDBOX_ADDR}")
+COVAGE_TOKEN_URL = env_str(
+    "COVAGE_TOKEN_URL",
+    f"http://{SANDBOX_ADDR}/auth/realms/covage/protocol/openid-connect/token",
+)
+COVAGE_CLIENT_ID = env_str("COVAGE_CLIENT_ID", "api-client")
+COVAGE_USERNAME = env_str("COVAGE_USERNAME", "demo")
+COVAGE_PASSWORD = env_str("COVAGE_PASSWORD", "demo")
+COVAGE_CONNECT_TIMEOUT = env_float("COVAGE_CONNECT_TIMEOUT", 5.0)
+COVAGE_READ_TIMEOUT = env_float("COVAGE_READ_TIMEOUT", 30.0)
+COVAGE_MAX_RETRIES = env_int("COVAGE_MAX_RETRIES", 4)
+COVAGE_BACKOFF_BASE = env_float("COVAGE_BACKOFF_BASE", 0.5)
+COVAGE_BACKOFF_MAX = env_float("COVAGE_BACKOFF_MAX", 30.0)
+# Longest Retry-After the client sleeps through inside one call; longer waits are raised
+# as RateLimited so that a Celery task can reschedule itself instead of holding a slot.
+COVAGE_MAX_RETRY_AFTER = env_float("COVAGE_MAX_RETRY_AFTER", 10.0)
+
+# --- Covage sandbox (the simulated API; its knobs) ------------------------------------------
+COVAGE_SANDBOX = {
+    "ACCOUNTS": env_str("COVAGE_SANDBOX_ACCOUNTS", "demo:demo"),
+    "TOKEN_TTL": env_int("COVAGE_SANDBOX_TOKEN_TTL", 300),
+    "REFRESH_TTL": env_int("COVAGE_SANDBOX_REFRESH_TTL", 1800),
+    "LATENCY_MS": env_int("COVAGE_SANDBOX_LATENCY_MS", 0),
+    "ERROR_RATE": env_float("COVAGE_SANDBOX_ERROR_RATE", 0.0),
+    "TIMEOUT_RATE": env_float("COVAGE_SANDBOX_TIMEOUT_RATE", 0.0),
+    "TIMEOUT_SECONDS": env_float("COVAGE_SANDBOX_TIMEOUT_SECONDS", 35.0),
+    "RATE_LIMIT_RATE": env_float("COVAGE_SANDBOX_429_RATE", 0.0),
+    "RATE_LIMIT_RETRY_AFTER": env_int("COVAGE_SANDBOX_429_RETRY_AFTER", 1),
+    "CONFIRM_DELAY": env_float("COVAGE_SANDBOX_CONFIRM_DELAY", 5.0),
+    "EXPORT_DELAY": env_float("COVAGE_SANDBOX_EXPORT_DELAY", 5.0),
+    "EXPORT_WINDOW": env_int("COVAGE_SANDBOX_EXPORT_WINDOW", 300),
+    "EXPORT_FAILURE_RATE": env_float("COVAGE_SANDBOX_EXPORT_FAILURE_RATE", 0.0),
+    "TRACKING_STEP_SECONDS": env_float("COVAGE_SANDBOX_TRACKING_STEP_SECONDS", 30.0),
+    "SEED": env_str("COVAGE_SANDBOX_SEED", ""),
+    # "examples" answers enni2/cpe_network_number, "tables" enni_2/cpe_networking_number.
+    "SPELLING": env_str("COVAGE_SANDBOX_SPELLING", "examples"),
+    # Pads export CSVs with synthetic rows up to this size (download benchmarks).
+    "EXPORT_MIN_BYTES": env_int("COVAGE_SANDBOX_EXPORT_MIN_BYTES", 0),
+}
+
+# --- Demo users (make run) ------------------------------------------------------------------
+DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "")
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+TOKEN_PATH = "/auth/realms/covage/protocol/openid-connect/token"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # The Covage token lives in the cache: one test's token must not leak into the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sandbox_url(live_server: Any, settings: Any) -> str:
+    """A live server answering as both portal and Covage sandbox, with the client pointed at it.
+
+    Everything above the Covage client talks to this over real HTTP.
+    """
+    settings.ROOT_URLCONF = "portal.urls_with_sandbox"
+    settings.COVAGE_API_URL = live_server.url
+    settings.COVAGE_TOKEN_URL = live_server.url + TOKEN_PATH
+    settings.COVAGE_USERNAME = "demo"
+    settings.COVAGE_PASSWORD = "demo"
+    sandbox = dict(settings.COVAGE_SANDBOX)
+    sandbox.update(ACCOUNTS="demo:demo,other:other", CONFIRM_DELAY=0.0, EXPORT_DELAY=0.0)
+    settings.COVAGE_SANDBOX = sandbox
+    return live_server.url
+
+
+# --- Browser tests (pytest-playwright on Debian's Chromium) ----------------------------------
+
+
+def chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    # Playwright cannot download a browser here; as root, Chromium needs --no-sandbox.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests need Chromium: skipped (and said so) on a machine without it, except in
+    CI, which sets E2E_REQUIRED so that a missing browser fails instead of passing quietly."""
+    if chromium_available() or os.environ.get("E2E_REQUIRED"):
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)

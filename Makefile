@@ -41,7 +41,7 @@ pytest: install
 test: lint pytest
 
 bench: install
-	$(VENV)/bin/pytest tests/perf -p no:randomly -s -o addopts="" -o testpaths=tests/perf
+	$(VENV)/bin/pytest tests/perf -s -o addopts="-p no:cacheprovider"
 
 check: install
 	$(PY) manage.py covage_check

@@ -142,5 +142,3 @@ def check_line(line: OrderLine) -> list[Problem]:
                 except ValidationError as exc:
                     add(field, exc.messages[0], contact_index=index)
     return problems
-
-

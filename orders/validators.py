@@ -73,19 +73,25 @@ def validate_insee_code(value: str) -> None:
         )
 
 
+# Metropolitan France first, then the overseas departments and collectivities whose numbers
+# are dialled like French ones (0692... for La Réunion).
+FRENCH_PHONE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF")
+
+
 def parse_phone_number(value: str) -> phonenumbers.PhoneNumber:
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(
-            "Enter a phone number, for example 01 23 45 67 89 or +33 1 23 45 67 89.",
-            code="phone_format",
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            "This phone number does not exist: check the number of digits.", code="phone_invalid"
-        )
-    return number
+    for region in FRENCH_PHONE_REGIONS:
+        try:
+            candidate = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(
+                "Enter a phone number, for example 01 23 45 67 89 or +33 1 23 45 67 89.",
+                code="phone_format",
+            ) from exc
+        if phonenumbers.is_valid_number(candidate):
+            return candidate
+    raise ValidationError(
+        "This phone number does not exist: check the number of digits.", code="phone_invalid"
+    )
 
 
 def validate_phone_number(value: str) -> None:
@@ -101,15 +107,14 @@ def normalise_phone_number(value: str) -> str:
 
 
 def phone_for_covage(value: str) -> str:
-    """French numbers go out in the national form of the documents' examples (0123456789),
-    others in E.164."""
+    """French numbers (overseas included) go out in the national form of the documents'
+    examples (0123456789), others in E.164."""
     if not value:
         return ""
-    number = phonenumbers.parse(value, "FR")
-    if number.country_code == 33:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
-            " ", ""
-        )
+    number = parse_phone_number(value)
+    if phonenumbers.region_code_for_number(number) in FRENCH_PHONE_REGIONS:
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(ch for ch in national if ch.isdigit())
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

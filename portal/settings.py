@@ -243,3 +243,16 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Exports --------------------------------------------------------------------------------
+# Covage allows one CSV export request per window per user; the portal keeps to it locally.
+EXPORT_WINDOW_SECONDS = env_int("EXPORT_WINDOW_SECONDS", 300)
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
+# Delay between status polls: FIRST, then times FACTOR, capped at MAX. Every countdown stays
+# far below the broker's visibility timeout (1 h), so Redis does not redeliver a waiting poll.
+EXPORT_POLL_BACKOFF = {
+    "FIRST": env_float("EXPORT_POLL_FIRST_DELAY", 2.0),
+    "FACTOR": env_float("EXPORT_POLL_FACTOR", 2.0),
+    "MAX": env_float("EXPORT_POLL_MAX_DELAY", 60.0),
+}
+EXPORT_MAX_POLLS = env_int("EXPORT_MAX_POLLS", 120)

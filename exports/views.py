@@ -1,0 +1,71 @@
+"""The Exports page. Views stay thin: selectors read, services change, templates show."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from exports import conf, selectors, services
+
+HISTORY_LIMIT = 50
+
+
+def _page_context(request: HttpRequest) -> dict[str, object]:
+    jobs = list(selectors.export_jobs_for(user=request.user)[:HISTORY_LIMIT])
+    return {
+        "active_jobs": [job for job in jobs if job.is_active],
+        "finished_jobs": [job for job in jobs if not job.is_active],
+        "next_allowed_at": services.next_export_allowed_at(),
+        "window_rule": services.window_rule(),
+        "retention_days": conf.retention().days,
+        "today": timezone.localdate(),
+    }
+
+
+@require_GET
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The whole page; an htmx request gets the history table alone (same URL, so Vary)."""
+    context = _page_context(request)
+    template = "exports/partials/history.html" if request.htmx else "exports/export_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@require_POST
+def request_export(request: HttpRequest) -> HttpResponse:
+    try:
+        services.request_export(user=request.user)
+    except services.ExportTooSoon as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "Export requested. Covage prepares the file; this page shows its progress and "
+            "the download link when it is ready.",
+        )
+    return redirect("exports:list")
+
+
+@require_GET
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One job's card, polled by htmx while the job runs; a finished card stops the polling."""
+    job = selectors.export_job_for(user=request.user, job_id=job_id)
+    return render(request, "exports/partials/job_card.html", {"job": job})
+
+
+@require_GET
+def download(request: HttpRequest, job_id: int) -> FileResponse:
+    job = selectors.export_job_for(user=request.user, job_id=job_id)
+    if not job.is_downloadable or not job.file.storage.exists(job.file.name):
+        raise Http404("This export has no file (not ready, failed or expired).")
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.download_filename,
+        content_type="text/csv; charset=utf-8",
+    )

@@ -63,10 +63,23 @@ class OrderSession(models.Model):
     version = models.PositiveIntegerField(default=1)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
+    # One worker at a time pushes a session to Covage: a lease taken with a conditional UPDATE
+    # (works on every database, holds no lock during HTTP calls) and released at the end. A
+    # dead worker's lease simply expires.
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Written just before the POST that creates the session at Covage: a later attempt that
+    # finds it set looks the session up by external_id before posting again.
+    create_attempted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Confirmation bookkeeping (the record of the work to do, written with the status change).
+    confirm_requested_at = models.DateTimeField(null=True, blank=True)
+    confirm_attempted_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["sync_lease_until", "next_poll_at", "poll_count"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -140,6 +153,10 @@ class OrderLine(models.Model):
     # clean if nobody saved it meanwhile; a form carries it to detect concurrent edits.
     version = models.PositiveIntegerField(default=1)
     synced_version = models.PositiveIntegerField(default=0)
+    # As on the session: set before the creating POST, so a retry looks before posting.
+    create_attempted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The version Covage refused with field errors: not sent again until the user changes it.
+    rejected_version = models.PositiveIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
     # Field errors Covage returned, keyed by wire field path, to show them on the right step.

@@ -22,6 +22,18 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_inline() -> Iterator[None]:
+    """Tasks run inline, right after the commit that queued them, so nothing reaches a broker
+    unless a test starts a real worker (tests marked `worker` switch this off)."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture
 def sandbox_url(live_server: Any, settings: Any) -> str:
     """A live server answering as both portal and Covage sandbox, with the client pointed at it.
@@ -37,6 +49,22 @@ def sandbox_url(live_server: Any, settings: Any) -> str:
     sandbox.update(ACCOUNTS="demo:demo,other:other", CONFIRM_DELAY=0.0, EXPORT_DELAY=0.0)
     settings.COVAGE_SANDBOX = sandbox
     return live_server.url
+
+
+@pytest.fixture
+def settled_sandbox_calls() -> Any:
+    """The sandbox records a call when its answer is sent: a call whose answer was delayed
+    past the client's timeout is recorded late. This waits for the count to reach `expected`
+    (at most 10 s) and returns it, so the server thread is done before the test ends."""
+    import time
+
+    def wait(queryset: Any, expected: int) -> int:
+        deadline = time.monotonic() + 10
+        while queryset.count() < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return queryset.count()
+
+    return wait
 
 
 # --- Browser tests (pytest-playwright on Debian's Chromium) ----------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from django.core.management import call_command
@@ -193,7 +192,9 @@ def test_retries_through_sandbox_faults(sandbox_url, settings):
     assert statuses & {502, 503} and 200 in statuses
 
 
-def test_timeout_on_post_is_ambiguous_and_session_is_found_again(sandbox_url, settings):
+def test_timeout_on_post_is_ambiguous_and_session_is_found_again(
+    sandbox_url, settings, settled_sandbox_calls
+):
     settings.COVAGE_READ_TIMEOUT = 0.5
     settings.COVAGE_SANDBOX = {
         **settings.COVAGE_SANDBOX,
@@ -207,13 +208,8 @@ def test_timeout_on_post_is_ambiguous_and_session_is_found_again(sandbox_url, se
     # The write happened although the answer never came: the session can be found again.
     found = get_client().find_sessions(external_id="CP-AMBIGUOUS")
     assert len(found) == 1
-    # The sandbox records the call once its late answer is sent; wait for it so that the
-    # server thread is done with the database before the test ends.
     posts = SandboxCall.objects.filter(method="POST", path="/api/v1/product_order")
-    deadline = time.monotonic() + 10
-    while not posts.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert posts.count() == 1
+    assert settled_sandbox_calls(posts, 1) == 1
 
 
 def test_covage_check_against_sandbox(sandbox_url, settings):

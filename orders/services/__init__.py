@@ -1,0 +1,43 @@
+"""The only code that changes orders or calls Covage about them.
+
+drafts   what people do: sessions and lines saved as drafts, queued for Covage
+sync     pushing drafts to Covage and writing back its answers (tasks call it)
+confirm  confirming a session exactly once and following it to its final state
+"""
+
+from orders.services.confirm import (
+    ConfirmStep,
+    confirm_session,
+    copy_rejected_lines,
+    poll_session,
+    run_confirmation,
+)
+from orders.services.drafts import (
+    add_line,
+    create_session,
+    delete_line,
+    duplicate_line,
+    request_sync,
+    save_line_step,
+)
+from orders.services.errors import LockedError, OrderError, StaleLineError
+from orders.services.sync import SyncResult, sync_session
+
+__all__ = [
+    "ConfirmStep",
+    "LockedError",
+    "OrderError",
+    "StaleLineError",
+    "SyncResult",
+    "add_line",
+    "confirm_session",
+    "copy_rejected_lines",
+    "create_session",
+    "delete_line",
+    "duplicate_line",
+    "poll_session",
+    "request_sync",
+    "run_confirmation",
+    "save_line_step",
+    "sync_session",
+]

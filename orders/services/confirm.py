@@ -1,0 +1,236 @@
+"""Confirming a session at Covage exactly once, then following it to its final state.
+
+`confirm_session` (a person's click) only checks and records the request, in the same
+transaction as the status change; `run_confirmation` (the task) pushes pending changes and
+sends the one PATCH /confirm/; `poll_session` follows the session until Covage says it is
+completed, partial or rejected.
+
+Exactly once: before sending, the attempt is written down. A task that finds an attempt
+already written (a worker died, the answer was lost, a re-delivered message) reads the
+session back from Covage and only sends again if it is still `created`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from covage import schemas
+from covage.client import CovageClient, get_client
+from covage.errors import CovageUnavailable, CovageValidationError
+from orders.confirmation import Problem, check_session
+from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services.events import record
+from orders.services.sync import SyncResult, pending_lines, sync_session
+from orders.steps import split_property_path, step_for_field
+from orders.wire import apply_remote_line, remote_session_values, store_history
+
+logger = logging.getLogger(__name__)
+
+# A poll is due at least this often (the longest backoff); later, the sweeper resumes it.
+POLL_DUE = timedelta(seconds=60)
+
+
+class ConfirmStep(enum.Enum):
+    POLL = "poll"  # confirmed at Covage: follow the session
+    RETRY = "retry"  # try the confirmation again shortly
+    ABORTED = "aborted"  # stopped: the user must act (the reason is in the session's events)
+
+
+def covage_problems(session: OrderSession, lines: list[OrderLine]) -> list[Problem]:
+    """Field errors Covage returned for the current version of a line."""
+    problems = []
+    for line in lines:
+        if not line.remote_errors or line.rejected_version != line.version:
+            continue
+        for path, messages in line.remote_errors.items():
+            field, index = split_property_path(path)
+            text = "; ".join(messages) if isinstance(messages, list) else str(messages)
+            problems.append(
+                Problem(
+                    line,
+                    field or "note",
+                    step_for_field(field, contact_index=index),
+                    f"Covage refused it: {text}",
+                    index,
+                )
+            )
+    return problems
+
+
+def confirm_session(*, user: AbstractBaseUser, session: OrderSession) -> list[Problem]:
+    """Check every line; if all is well, mark the session confirming and queue the work.
+
+    Two clicks or two tabs queue one confirmation: the second finds it already requested.
+    """
+    from orders.tasks import confirm_session as confirm_task
+
+    with transaction.atomic():
+        session = OrderSession.objects.select_for_update().get(pk=session.pk)
+        if session.confirm_requested_at:
+            return []
+        lines = list(session.lines.filter(deleted_at__isnull=True).prefetch_related("contacts"))
+        problems = check_session(session, lines) + covage_problems(session, lines)
+        if problems:
+            return problems
+        session.sync_status = SyncStatus.CONFIRMING
+        session.confirm_requested_at = timezone.now()
+        session.last_sync_error = ""
+        session.save()
+        record(session=session, user=user, action="confirmation_requested")
+        session_id = session.pk
+        transaction.on_commit(lambda: confirm_task.delay(session_id))
+    return []
+
+
+def _abort(session: OrderSession, message: str) -> ConfirmStep:
+    OrderSession.objects.filter(pk=session.pk).update(
+        sync_status=SyncStatus.SYNC_FAILED,
+        confirm_requested_at=None,
+        last_sync_error=message,
+    )
+    record(session=session, action="confirmation_stopped", message=message, actor="task")
+    return ConfirmStep.ABORTED
+
+
+def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> ConfirmStep:
+    session = OrderSession.objects.get(pk=session_id)
+    if session.confirmed_at:
+        return ConfirmStep.POLL
+    if not session.confirm_requested_at:
+        return ConfirmStep.ABORTED  # cancelled meanwhile (an aborted earlier run)
+    client = client or get_client()
+
+    if sync_session(session_id=session_id, client=client) is SyncResult.BUSY:
+        return ConfirmStep.RETRY
+    session.refresh_from_db()
+    lines = list(session.lines.filter(deleted_at__isnull=True))
+    refused = [line for line in lines if line.rejected_version == line.version]
+    if refused:
+        positions = ", ".join(str(line.position) for line in refused)
+        return _abort(session, f"Covage refused line(s) {positions}: fix them and confirm again.")
+    if pending_lines(session) or not session.covage_id:
+        return ConfirmStep.RETRY
+
+    if session.confirm_attempted_at:
+        # An earlier attempt may have reached Covage: look before sending again.
+        remote = client.get_session(session.covage_id)
+        if remote.state and remote.state != schemas.SESSION_CREATED:
+            _store_confirmed(session, remote)
+            return ConfirmStep.POLL
+    OrderSession.objects.filter(pk=session_id).update(confirm_attempted_at=timezone.now())
+    try:
+        remote = client.confirm_session(session.covage_id)
+    except CovageValidationError as exc:
+        current = client.get_session(session.covage_id)
+        if current.state and current.state != schemas.SESSION_CREATED:
+            _store_confirmed(session, current)  # it was ours, answered twice
+            return ConfirmStep.POLL
+        return _abort(session, f"Covage refused the confirmation: {exc}")
+    except CovageUnavailable:
+        raise  # the task retries; the next run reads the session back first
+    _store_confirmed(session, remote)
+    return ConfirmStep.POLL
+
+
+def _store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None:
+    with transaction.atomic():
+        locked = OrderSession.objects.select_for_update().get(pk=session.pk)
+        if not locked.confirmed_at:
+            locked.confirmed_at = timezone.now()
+            locked.next_poll_at = locked.confirmed_at + POLL_DUE
+            locked.sync_status = SyncStatus.CONFIRMED
+            for name, value in remote_session_values(remote).items():
+                setattr(locked, name, value)
+            if not remote.state:
+                # The /confirm/ answer has no session state; the document's lifecycle says
+                # a confirmed session is in_progress until every line is decided.
+                locked.remote_state = locked.remote_state or schemas.SESSION_IN_PROGRESS
+                if locked.remote_state == schemas.SESSION_CREATED:
+                    locked.remote_state = schemas.SESSION_IN_PROGRESS
+            locked.save()
+            record(session=locked, action="confirmed_at_covage", actor="task")
+        _store_items(locked, remote.items)
+
+
+def _store_items(session: OrderSession, items: list[schemas.OrderLine]) -> None:
+    by_covage_id = {line.covage_id: line for line in session.lines.exclude(covage_id="")}
+    for item in items:
+        line = by_covage_id.get(item.id)
+        if line is None:
+            logger.warning("Covage line %s of session %s is unknown here", item.id, session.pk)
+            continue
+        with transaction.atomic():
+            locked = OrderLine.objects.select_for_update().get(pk=line.pk)
+            previous = locked.remote_state
+            fields = apply_remote_line(locked, item)
+            locked.save(update_fields=fields)
+            store_history(locked, item)
+        if previous != locked.remote_state:
+            record(
+                session=session,
+                line=locked,
+                action="line_state",
+                message=f"Line {locked.position}: {previous or '—'} → {locked.remote_state}",
+                actor="task",
+            )
+
+
+def poll_session(*, session_id: int, client: CovageClient | None = None) -> bool:
+    """Read the session back from Covage and store what changed; True once it is final."""
+    session = OrderSession.objects.get(pk=session_id)
+    if session.remote_state in schemas.SESSION_FINAL_STATES:
+        return True
+    client = client or get_client()
+    remote = client.get_session(session.covage_id)
+    values = remote_session_values(remote)
+    values["poll_count"] = session.poll_count + 1
+    values["next_poll_at"] = timezone.now() + POLL_DUE
+    OrderSession.objects.filter(pk=session_id).update(**values)
+    _store_items(session, remote.items)
+    if remote.state != session.remote_state and remote.state:
+        record(
+            session=session,
+            action="session_state",
+            message=f"{session.remote_state or '—'} → {remote.state}",
+            actor="task",
+        )
+    return remote.state in schemas.SESSION_FINAL_STATES
+
+
+@transaction.atomic
+def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> OrderSession:
+    """A new draft session holding copies of the lines Covage rejected, to fix and resend."""
+    from orders.services.drafts import copy_line_into, create_session, queue_sync
+
+    rejected = list(
+        session.lines.filter(
+            deleted_at__isnull=True, remote_state=schemas.LINE_REJECTED_CREATION
+        ).prefetch_related("contacts")
+    )
+    if not rejected:
+        from orders.services.errors import OrderError
+
+        raise OrderError("No line of this session was rejected by Covage.")
+    new_session = create_session(user=user, project_id=session.project_id)
+    for line in rejected:
+        copy_line_into(line, new_session)
+    record(
+        session=new_session,
+        user=user,
+        action="copied_rejected_lines",
+        message=f"{len(rejected)} line(s) from {session.external_id}",
+    )
+    record(
+        session=session,
+        user=user,
+        action="rejected_lines_copied",
+        message=f"to {new_session.external_id}",
+    )
+    queue_sync(new_session)
+    return new_session

@@ -1,0 +1,291 @@
+"""Pushing drafts to Covage and writing back what it answers (called by orders.tasks).
+
+One worker at a time handles a session (a lease on the row). For each session:
+1. create it at Covage if needed — after an ambiguous failure, find it by external_id first;
+2. DELETE the lines the user deleted;
+3. create or PATCH every line whose version Covage has not got — after an ambiguous create,
+   read the session back and recognise the line by its external_id;
+4. write back ids, states, references, `state_change` and `termination_error` entries.
+Field errors Covage returns are kept on the line (shown on the field and step); transient
+failures are raised so the task retries with backoff. No database lock is held during a call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from covage import schemas
+from covage.client import CovageClient, get_client
+from covage.errors import (
+    CovageError,
+    CovageNotFound,
+    CovageRateLimited,
+    CovageUnavailable,
+    CovageValidationError,
+)
+from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services.events import record
+from orders.wire import (
+    apply_remote_line,
+    line_payload,
+    remote_session_values,
+    store_history,
+)
+
+logger = logging.getLogger(__name__)
+
+LEASE_DURATION = timedelta(minutes=5)
+# Every field of the payload is sent on PATCH (nulls included), so a cleared value is cleared
+# at Covage too.
+ALL_LINE_FIELDS = schemas.LinePayload.field_names()
+TRANSIENT_ERRORS = (CovageUnavailable, CovageRateLimited)
+
+
+class SyncResult(enum.Enum):
+    DONE = "done"
+    BUSY = "busy"  # another worker holds the session: try again shortly
+    NOTHING = "nothing"
+
+
+def acquire_lease(session_id: int) -> bool:
+    now = timezone.now()
+    taken = OrderSession.objects.filter(
+        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now), pk=session_id
+    ).update(sync_lease_until=now + LEASE_DURATION)
+    return taken == 1
+
+
+def release_lease(session_id: int) -> None:
+    OrderSession.objects.filter(pk=session_id).update(sync_lease_until=None)
+
+
+def pending_lines(session: OrderSession) -> list[OrderLine]:
+    """Live lines whose current version Covage has not got (and has not refused)."""
+    lines = session.lines.filter(deleted_at__isnull=True).prefetch_related("contacts")
+    return [
+        line
+        for line in lines
+        if line.synced_version < line.version and line.rejected_version != line.version
+    ]
+
+
+def sync_session(*, session_id: int, client: CovageClient | None = None) -> SyncResult:
+    if not acquire_lease(session_id):
+        return SyncResult.BUSY
+    try:
+        session = OrderSession.objects.get(pk=session_id)
+        deletions = list(session.lines.filter(deleted_at__isnull=False).exclude(covage_id=""))
+        lines = pending_lines(session)
+        if not deletions and not lines:
+            _finish(session)
+            return SyncResult.NOTHING
+        client = client or get_client()
+        try:
+            _ensure_remote_session(client, session)
+            for line in deletions:
+                _push_delete(client, session, line)
+            for line in lines:
+                _push_line(client, session, line)
+        except TRANSIENT_ERRORS as exc:
+            _note_session_error(session, str(exc))
+            raise
+        except CovageError as exc:
+            # Credentials, permissions, an unexpected answer: retrying will not help until a
+            # person acts, so say it on every waiting line.
+            _note_session_error(session, str(exc))
+            session.lines.filter(
+                Q(deleted_at__isnull=False) | Q(sync_status=SyncStatus.SYNCING)
+            ).update(sync_status=SyncStatus.SYNC_FAILED, last_sync_error=str(exc))
+            _finish(session)
+            return SyncResult.DONE
+        _finish(session)
+        return SyncResult.DONE
+    finally:
+        release_lease(session_id)
+
+
+def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
+    if session.covage_id:
+        return
+    remote = None
+    if session.create_attempted_at:
+        # An earlier POST may have been processed although its answer was lost.
+        found = client.find_sessions(external_id=session.external_id)
+        remote = found[0] if found else None
+    if remote is None:
+        OrderSession.objects.filter(pk=session.pk).update(create_attempted_at=timezone.now())
+        try:
+            remote = client.create_session(
+                external_id=session.external_id, project_id=session.project_id
+            )
+        except CovageUnavailable as exc:
+            if not exc.ambiguous:
+                raise
+            found = client.find_sessions(external_id=session.external_id)
+            if not found:
+                raise
+            remote = found[0]
+    OrderSession.objects.filter(pk=session.pk).update(**remote_session_values(remote))
+    session.refresh_from_db()
+    record(
+        session=session,
+        action="session_created_at_covage",
+        message=session.covage_id,
+        actor="sync",
+    )
+
+
+def _push_delete(client: CovageClient, session: OrderSession, line: OrderLine) -> None:
+    # Already gone is fine: an earlier attempt whose answer was lost did it.
+    with contextlib.suppress(CovageNotFound):
+        client.delete_line(session.covage_id, line.covage_id)
+    record(
+        session=session,
+        action="line_deleted_at_covage",
+        message=f"Line {line.position}",
+        actor="sync",
+    )
+    line.delete()
+
+
+def _push_line(client: CovageClient, session: OrderSession, line: OrderLine) -> None:
+    sent_version = line.version
+    payload = line_payload(line, session)
+    try:
+        if line.covage_id:
+            remote = client.update_line(
+                session.covage_id, line.covage_id, payload, fields=ALL_LINE_FIELDS
+            )
+        else:
+            remote = _create_line(client, session, line, payload)
+    except CovageValidationError as exc:
+        _store_rejection(line, sent_version, exc)
+        return
+    except TRANSIENT_ERRORS as exc:
+        OrderLine.objects.filter(pk=line.pk).update(last_sync_error=str(exc))
+        raise
+    _store_remote_line(line.pk, remote, sent_version)
+
+
+def _create_line(
+    client: CovageClient, session: OrderSession, line: OrderLine, payload: schemas.LinePayload
+) -> schemas.OrderLine:
+    if line.create_attempted_at:
+        # An earlier POST may have created it: look among the session's lines first.
+        found = _find_remote_line(client, session, line)
+        if found is not None:
+            # Covage has the version of that attempt; send this one on top.
+            return client.update_line(session.covage_id, found.id, payload, fields=ALL_LINE_FIELDS)
+    OrderLine.objects.filter(pk=line.pk).update(create_attempted_at=timezone.now())
+    try:
+        return client.create_line(session.covage_id, payload)
+    except CovageUnavailable as exc:
+        if not exc.ambiguous:
+            raise
+        found = _find_remote_line(client, session, line)
+        if found is None:
+            raise
+        return client.update_line(session.covage_id, found.id, payload, fields=ALL_LINE_FIELDS)
+
+
+def _find_remote_line(
+    client: CovageClient, session: OrderSession, line: OrderLine
+) -> schemas.OrderLine | None:
+    """The remote line carrying this line's external_id and not linked to another line."""
+    remote_session = client.get_session(session.covage_id)
+    taken = set(
+        session.lines.exclude(pk=line.pk).exclude(covage_id="").values_list("covage_id", flat=True)
+    )
+    for item in remote_session.items:
+        if item.external_id == line.external_id and item.id not in taken:
+            logger.info("line %s found at Covage after an ambiguous create", line.pk)
+            return item
+    return None
+
+
+def _store_remote_line(line_id: int, remote: schemas.OrderLine, sent_version: int) -> None:
+    with transaction.atomic():
+        line = OrderLine.objects.select_for_update().get(pk=line_id)
+        fields = apply_remote_line(line, remote)
+        line.synced_version = max(line.synced_version, sent_version)
+        line.remote_errors = {}
+        line.rejected_version = 0
+        line.last_sync_error = ""
+        line.last_synced_at = timezone.now()
+        # Saved meanwhile by its user? Then that newer version is still to be sent.
+        line.sync_status = (
+            SyncStatus.SYNCED if line.synced_version >= line.version else SyncStatus.SYNCING
+        )
+        line.save(
+            update_fields=[
+                *fields,
+                "synced_version",
+                "remote_errors",
+                "rejected_version",
+                "last_sync_error",
+                "last_synced_at",
+                "sync_status",
+            ]
+        )
+        store_history(line, remote)
+
+
+def _store_rejection(line: OrderLine, sent_version: int, exc: CovageValidationError) -> None:
+    with transaction.atomic():
+        locked = OrderLine.objects.select_for_update().get(pk=line.pk)
+        locked.remote_errors = exc.field_errors or {"": [str(exc)]}
+        locked.rejected_version = sent_version
+        locked.last_sync_error = str(exc)
+        locked.sync_status = SyncStatus.SYNC_FAILED
+        locked.save(
+            update_fields=["remote_errors", "rejected_version", "last_sync_error", "sync_status"]
+        )
+    record(
+        session=locked.session,
+        line=locked,
+        action="line_refused_by_covage",
+        message=", ".join(sorted(locked.remote_errors)) or str(exc),
+        actor="sync",
+    )
+
+
+def _note_session_error(session: OrderSession, message: str) -> None:
+    OrderSession.objects.filter(pk=session.pk).update(last_sync_error=message)
+
+
+def _finish(session: OrderSession) -> None:
+    """Derive the session's sync status from its lines (confirmation states are kept)."""
+    session.refresh_from_db()
+    if session.sync_status in (SyncStatus.CONFIRMING, SyncStatus.CONFIRMED):
+        return
+    lines = session.lines.all()
+    statuses = set(lines.values_list("sync_status", flat=True))
+    if SyncStatus.SYNC_FAILED in statuses:
+        status = SyncStatus.SYNC_FAILED
+    elif SyncStatus.SYNCING in statuses or lines.filter(deleted_at__isnull=False).exists():
+        status = SyncStatus.SYNCING
+    elif session.covage_id:
+        status = SyncStatus.SYNCED
+    else:
+        status = SyncStatus.DRAFT
+    values = {"sync_status": status}
+    if status == SyncStatus.SYNCED:
+        values.update(last_synced_at=timezone.now(), last_sync_error="")
+    OrderSession.objects.filter(pk=session.pk).update(**values)
+
+
+def mark_given_up(*, session_id: int, message: str) -> None:
+    """Retries exhausted: say so on the lines; the sweeper will try again later."""
+    OrderLine.objects.filter(session_id=session_id, sync_status=SyncStatus.SYNCING).update(
+        sync_status=SyncStatus.SYNC_FAILED, last_sync_error=message
+    )
+    OrderSession.objects.filter(pk=session_id).exclude(
+        sync_status__in=(SyncStatus.CONFIRMING, SyncStatus.CONFIRMED)
+    ).update(sync_status=SyncStatus.SYNC_FAILED, last_sync_error=message)

@@ -144,6 +144,9 @@ class OrderLine(models.Model):
     remote_payload = models.JSONField(
         "Last payload received", default=dict, blank=True, editable=False
     )
+    # Order tracking (phase 2, /api/v1/order/): followed once the line became an order.
+    tracking_state = models.CharField("Order state", max_length=40, blank=True)
+    tracking_checked_at = models.DateTimeField(null=True, blank=True)
 
     # --- The portal's own lifecycle ---
     sync_status = models.CharField(
@@ -263,6 +266,25 @@ class LineTerminationError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on {self.property_path}"
+
+
+class ProductionStep(models.Model):
+    """A step of an order's production, from the tracking API's historic, as received."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="production_steps")
+    code = models.CharField(max_length=100)
+    label = models.CharField(max_length=255, blank=True)
+    date = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["line", "date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "code", "date"], name="unique_production_step")
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.code
 
 
 class OrderEvent(models.Model):

@@ -15,3 +15,9 @@ def ensure_default_schedule() -> None:
         every_seconds=60,
         description="Sends again what was accepted locally but never reached Covage.",
     )
+    ensure_periodic_task(
+        name=TRACK_NAME,
+        task="orders.tasks.track_orders",
+        every_seconds=300,
+        description="Reads the production steps of created orders until they are delivered.",
+    )

@@ -123,3 +123,9 @@ def sweep() -> dict[str, int]:
     if any(counts.values()):
         logger.info("sweeper re-queued %s", counts)
     return counts
+
+
+@shared_task(acks_late=True)
+def track_orders() -> int:
+    """Reads the open orders' production from the tracking API. Runs every few minutes."""
+    return services.track_orders()

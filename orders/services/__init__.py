@@ -3,6 +3,8 @@
 drafts   what people do: sessions and lines saved as drafts, queued for Covage
 sync     pushing drafts to Covage and writing back its answers (tasks call it)
 confirm  confirming a session exactly once and following it to its final state
+tracking following created orders' production (order-tracking API)
+sweeper  finding stalled work for the periodic sweeper
 """
 
 from orders.services.confirm import (
@@ -22,6 +24,7 @@ from orders.services.drafts import (
 )
 from orders.services.errors import LockedError, OrderError, StaleLineError
 from orders.services.sync import SyncResult, sync_session
+from orders.services.tracking import track_line, track_orders
 
 __all__ = [
     "ConfirmStep",
@@ -40,4 +43,6 @@ __all__ = [
     "run_confirmation",
     "save_line_step",
     "sync_session",
+    "track_line",
+    "track_orders",
 ]

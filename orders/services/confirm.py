@@ -26,7 +26,12 @@ from covage.errors import CovageUnavailable, CovageValidationError
 from orders.confirmation import Problem, check_session
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services.events import record
-from orders.services.sync import SyncResult, pending_lines, sync_session
+from orders.services.sync import (
+    SyncResult,
+    attempt_may_be_in_flight,
+    pending_lines,
+    sync_session,
+)
 from orders.steps import split_property_path, step_for_field
 from orders.wire import apply_remote_line, remote_session_values, store_history
 
@@ -118,6 +123,8 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
         return ConfirmStep.RETRY
 
     if session.confirm_attempted_at:
+        if attempt_may_be_in_flight(session.confirm_attempted_at):
+            return ConfirmStep.RETRY
         # An earlier attempt may have reached Covage: look before sending again.
         remote = client.get_session(session.covage_id)
         if remote.state and remote.state != schemas.SESSION_CREATED:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -64,6 +65,24 @@ def acquire_lease(session_id: int) -> bool:
 
 def release_lease(session_id: int) -> None:
     OrderSession.objects.filter(pk=session_id).update(sync_lease_until=None)
+
+
+def attempt_may_be_in_flight(attempted_at: datetime | None) -> bool:
+    """True while a request sent at `attempted_at` could still be answered: a worker killed
+    mid-call leaves its request to finish at Covage. Looking it up before then could miss it
+    and send a duplicate, so the caller waits instead."""
+    if attempted_at is None:
+        return False
+    window = timedelta(seconds=settings.COVAGE_READ_TIMEOUT + settings.COVAGE_CONNECT_TIMEOUT)
+    return timezone.now() < attempted_at + window
+
+
+def _is_ambiguous(exc: CovageError) -> bool:
+    return isinstance(exc, CovageUnavailable) and exc.ambiguous
+
+
+class AttemptInFlight(CovageUnavailable):
+    """An earlier attempt may still be running at Covage: try again a little later."""
 
 
 def pending_lines(session: OrderSession) -> list[OrderLine]:
@@ -116,17 +135,21 @@ def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
         return
     remote = None
     if session.create_attempted_at:
+        if attempt_may_be_in_flight(session.create_attempted_at):
+            raise AttemptInFlight("An earlier attempt to create the session may still be running.")
         # An earlier POST may have been processed although its answer was lost.
         found = client.find_sessions(external_id=session.external_id)
         remote = found[0] if found else None
     if remote is None:
-        OrderSession.objects.filter(pk=session.pk).update(create_attempted_at=timezone.now())
+        attempts = OrderSession.objects.filter(pk=session.pk)
+        attempts.update(create_attempted_at=timezone.now())
         try:
             remote = client.create_session(
                 external_id=session.external_id, project_id=session.project_id
             )
-        except CovageUnavailable as exc:
-            if not exc.ambiguous:
+        except CovageError as exc:
+            if not _is_ambiguous(exc):
+                attempts.update(create_attempted_at=None)  # a definite "no": nothing to find
                 raise
             found = client.find_sessions(external_id=session.external_id)
             if not found:
@@ -178,16 +201,20 @@ def _create_line(
     client: CovageClient, session: OrderSession, line: OrderLine, payload: schemas.LinePayload
 ) -> schemas.OrderLine:
     if line.create_attempted_at:
+        if attempt_may_be_in_flight(line.create_attempted_at):
+            raise AttemptInFlight("An earlier attempt to create the line may still be running.")
         # An earlier POST may have created it: look among the session's lines first.
         found = _find_remote_line(client, session, line)
         if found is not None:
             # Covage has the version of that attempt; send this one on top.
             return client.update_line(session.covage_id, found.id, payload, fields=ALL_LINE_FIELDS)
-    OrderLine.objects.filter(pk=line.pk).update(create_attempted_at=timezone.now())
+    attempts = OrderLine.objects.filter(pk=line.pk)
+    attempts.update(create_attempted_at=timezone.now())
     try:
         return client.create_line(session.covage_id, payload)
-    except CovageUnavailable as exc:
-        if not exc.ambiguous:
+    except CovageError as exc:
+        if not _is_ambiguous(exc):
+            attempts.update(create_attempted_at=None)  # a definite "no": nothing to find
             raise
         found = _find_remote_line(client, session, line)
         if found is None:

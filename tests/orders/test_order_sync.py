@@ -4,6 +4,7 @@ value typed, Covage's answers come back, and faults neither lose nor duplicate a
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.utils import timezone
@@ -196,6 +197,7 @@ def test_ambiguous_create_finds_the_session_and_line_again(
     sandbox_url, user, settings, settled_sandbox_calls
 ):
     settings.COVAGE_READ_TIMEOUT = 0.5
+    settings.COVAGE_CONNECT_TIMEOUT = 0.2  # together, how long an attempt may be in flight
     settings.COVAGE_MAX_RETRIES = 0
     session = services.create_session(user=user)
     line = services.add_line(user=user, session=session)
@@ -259,6 +261,7 @@ def test_a_lost_confirm_answer_is_read_back_not_repeated(
     session = services.create_session(user=user)
     fill_line(user, session)
     settings.COVAGE_READ_TIMEOUT = 0.5
+    settings.COVAGE_CONNECT_TIMEOUT = 0.2  # together, how long an attempt may be in flight
     settings.COVAGE_SANDBOX = {
         **settings.COVAGE_SANDBOX,
         "TIMEOUT_RATE": 1.0,
@@ -266,7 +269,13 @@ def test_a_lost_confirm_answer_is_read_back_not_repeated(
     }
     services.confirm_session(user=user, session=session)  # the inline task's confirm times out
     settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "TIMEOUT_RATE": 0.0}
-    assert services.run_confirmation(session_id=session.pk) is services.ConfirmStep.POLL
+    # The task waits until the lost attempt can no longer be in flight, then reads back.
+    deadline = time.monotonic() + 10
+    step = services.run_confirmation(session_id=session.pk)
+    while step is services.ConfirmStep.RETRY and time.monotonic() < deadline:
+        time.sleep(0.1)
+        step = services.run_confirmation(session_id=session.pk)
+    assert step is services.ConfirmStep.POLL
     confirms = SandboxCall.objects.filter(method="PATCH", path__endswith="/confirm/")
     assert settled_sandbox_calls(confirms, 1) == 1
     session.refresh_from_db()
@@ -303,3 +312,23 @@ def test_rejected_lines_get_their_errors_and_can_be_copied(sandbox_url, user):
     copied = copy.lines.get()
     assert copied.end_customer_name == bad.end_customer_name and not copied.order_reference
     assert copied.contacts.get().street_name == "Rue Andreï Sakharov"
+
+
+def test_created_orders_are_followed_until_delivered(sandbox_url, user, settings):
+    session = services.create_session(user=user)
+    fill_line(user, session)
+    services.confirm_session(user=user, session=session)
+    assert services.poll_session(session_id=session.pk) is True
+    line = session.lines.get()
+    assert services.track_orders() == 1
+    line.refresh_from_db()
+    # The sandbox shows one production step per TRACKING_STEP_SECONDS (30 s by default).
+    assert line.tracking_state == "confirmed" and line.tracking_checked_at
+    settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "TRACKING_STEP_SECONDS": 0}
+    assert services.track_orders() == 1
+    line.refresh_from_db()
+    assert line.tracking_state == "active"
+    codes = list(line.production_steps.values_list("code", flat=True))
+    assert codes[0] == "production_manager_assigned" and "service_activated" in codes
+    assert services.track_orders() == 0  # delivered: no longer followed
+    assert session.events.filter(action="order_state").count() == 2

@@ -1,0 +1,81 @@
+"""Following lines that became orders, through the order-tracking API (phase 2).
+
+A periodic task reads each open order (`/api/v1/order/{ref}/` and its `historic/`) until its
+production is over: delivered (`active`, or `completed` on the older page) or ended
+(rejected, cancelled, terminated). States are stored as received.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from covage import schemas
+from covage.client import CovageClient, get_client
+from covage.errors import CovageError, CovageNotFound
+from orders.models import OrderLine, ProductionStep
+from orders.services.events import record
+
+logger = logging.getLogger(__name__)
+
+# Production is over once the service is delivered or the order has ended.
+TRACKING_DONE_STATES = schemas.ORDER_FINAL_STATES | {schemas.ORDER_ACTIVE, schemas.ORDER_COMPLETED}
+
+
+def lines_to_track() -> list[int]:
+    return list(
+        OrderLine.objects.exclude(order_reference="")
+        .exclude(tracking_state__in=TRACKING_DONE_STATES)
+        .filter(deleted_at__isnull=True)
+        .order_by("tracking_checked_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def track_line(*, line_id: int, client: CovageClient | None = None) -> str:
+    """Read one order and its historic; returns its state."""
+    line = OrderLine.objects.select_related("session").get(pk=line_id)
+    client = client or get_client()
+    try:
+        order = client.get_order(line.order_reference)
+    except CovageNotFound:
+        # Not visible in tracking yet (Covage creates it asynchronously): next round.
+        OrderLine.objects.filter(pk=line_id).update(tracking_checked_at=timezone.now())
+        return line.tracking_state
+    steps = client.get_order_historic(line.order_reference)
+    with transaction.atomic():
+        for step in steps:
+            ProductionStep.objects.get_or_create(
+                line=line,
+                code=step.code,
+                date=step.date,
+                defaults={"label": step.label, "raw": step.raw},
+            )
+        OrderLine.objects.filter(pk=line_id).update(
+            tracking_state=order.state, tracking_checked_at=timezone.now()
+        )
+    if order.state != line.tracking_state:
+        record(
+            session=line.session,
+            line=line,
+            action="order_state",
+            message=f"{line.order_reference}: {line.tracking_state or '—'} → {order.state}",
+            actor="task",
+        )
+    return order.state
+
+
+def track_orders(*, limit: int = 200) -> int:
+    """One round over the open orders; a failure on one does not stop the others."""
+    done = 0
+    client = get_client()
+    for line_id in lines_to_track()[:limit]:
+        try:
+            track_line(line_id=line_id, client=client)
+        except CovageError as exc:
+            logger.warning("tracking of line %s failed: %s", line_id, exc)
+            continue
+        done += 1
+    return done

@@ -67,6 +67,7 @@ class OrderSession(models.Model):
     # (works on every database, holds no lock during HTTP calls) and released at the end. A
     # dead worker's lease simply expires.
     sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_lease_owner = models.CharField(max_length=32, blank=True, editable=False)
     # Written just before the POST that creates the session at Covage: a later attempt that
     # finds it set looks the session up by external_id before posting again.
     create_attempted_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -79,7 +80,9 @@ class OrderSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["sync_lease_until", "next_poll_at", "poll_count"])
+    history = HistoricalRecords(
+        excluded_fields=["sync_lease_until", "sync_lease_owner", "next_poll_at", "poll_count"]
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -62,8 +62,9 @@ def sync_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
     if result is services.SyncResult.BUSY:
         if _deferred(self):
             return result.value
-        # Another worker is pushing this session; what it misses, this run will send.
-        raise self.retry(countdown=backoff(0, base=1.0), max_retries=None)
+        # Another worker is pushing this session; what it misses, this run will send. Waiting
+        # does not count against the retries (max_retries=None would mean the task's limit).
+        raise self.retry(countdown=backoff(0, base=1.0), max_retries=self.request.retries + 1)
     return result.value
 
 

@@ -21,6 +21,10 @@ from orders.steps import STEPS_BY_SLUG
 LOCKED_STATUSES = (SyncStatus.CONFIRMING, SyncStatus.CONFIRMED)
 
 
+def default_line_external_id(session: OrderSession, line: OrderLine) -> str:
+    return f"{session.external_id}-L{line.pk}"
+
+
 def queue_sync(session: OrderSession) -> None:
     from orders.tasks import sync_session
 
@@ -54,7 +58,7 @@ def add_line(*, user: AbstractBaseUser, session: OrderSession) -> OrderLine:
     line = OrderLine.objects.create(session=session, position=last + 1)
     # The line's external id carries our id, so that a line whose creation answer was lost
     # can be recognised among the session's lines at Covage.
-    line.external_id = f"{session.external_id}-L{line.pk}"
+    line.external_id = default_line_external_id(session, line)
     line.save(update_fields=["external_id"])
     LineContact.objects.create(line=line, position=0)
     record(session=session, user=user, line=line, action="line_added", message=f"Line {last + 1}")
@@ -77,6 +81,10 @@ def save_line_step(
     if locked.version != version:
         raise StaleLineError(saved_at=locked.updated_at, current_version=locked.version)
 
+    if "external_id" in data and not str(data["external_id"] or "").strip():
+        # Blank means "let the portal number it": the id is how a line whose creation answer
+        # was lost is recognised at Covage, so it is never left empty.
+        data = {**data, "external_id": default_line_external_id(locked.session, locked)}
     changed: list[str] = []
     for name in definition.line_fields:
         if name in data and getattr(locked, name) != data[name]:
@@ -146,7 +154,7 @@ def copy_line_into(line: OrderLine, session: OrderSession) -> OrderLine:
     for name in USER_LINE_FIELDS:
         setattr(copy, name, getattr(line, name))
     copy.save()
-    copy.external_id = f"{session.external_id}-L{copy.pk}"
+    copy.external_id = default_line_external_id(session, copy)
     copy.save(update_fields=["external_id"])
     for contact in line.contacts.all():
         contact.pk = None

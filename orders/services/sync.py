@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -42,7 +43,6 @@ from orders.wire import (
 
 logger = logging.getLogger(__name__)
 
-LEASE_DURATION = timedelta(minutes=5)
 # Every field of the payload is sent on PATCH (nulls included), so a cleared value is cleared
 # at Covage too.
 ALL_LINE_FIELDS = schemas.LinePayload.field_names()
@@ -55,16 +55,37 @@ class SyncResult(enum.Enum):
     NOTHING = "nothing"
 
 
-def acquire_lease(session_id: int) -> bool:
-    now = timezone.now()
-    taken = OrderSession.objects.filter(
-        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now), pk=session_id
-    ).update(sync_lease_until=now + LEASE_DURATION)
-    return taken == 1
+def _lease_duration() -> timedelta:
+    # Long enough for one call to Covage (plus our own work), renewed after each call: a
+    # worker killed mid-sync blocks its session for less than a minute.
+    return timedelta(seconds=settings.COVAGE_CONNECT_TIMEOUT + settings.COVAGE_READ_TIMEOUT + 10)
 
 
-def release_lease(session_id: int) -> None:
-    OrderSession.objects.filter(pk=session_id).update(sync_lease_until=None)
+class Lease:
+    """The right to push one session, held by one worker at a time (see module docstring)."""
+
+    def __init__(self, session_id: int) -> None:
+        self.session_id = session_id
+        self.owner = uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        now = timezone.now()
+        free = Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
+        taken = OrderSession.objects.filter(free, pk=self.session_id).update(
+            sync_lease_until=now + _lease_duration(), sync_lease_owner=self.owner
+        )
+        return taken == 1
+
+    def renew(self) -> None:
+        OrderSession.objects.filter(pk=self.session_id, sync_lease_owner=self.owner).update(
+            sync_lease_until=timezone.now() + _lease_duration()
+        )
+
+    def release(self) -> None:
+        # Only ours: if it expired and another worker took it, that one keeps it.
+        OrderSession.objects.filter(pk=self.session_id, sync_lease_owner=self.owner).update(
+            sync_lease_until=None, sync_lease_owner=""
+        )
 
 
 def attempt_may_be_in_flight(attempted_at: datetime | None) -> bool:
@@ -96,7 +117,8 @@ def pending_lines(session: OrderSession) -> list[OrderLine]:
 
 
 def sync_session(*, session_id: int, client: CovageClient | None = None) -> SyncResult:
-    if not acquire_lease(session_id):
+    lease = Lease(session_id)
+    if not lease.acquire():
         return SyncResult.BUSY
     try:
         session = OrderSession.objects.get(pk=session_id)
@@ -108,10 +130,13 @@ def sync_session(*, session_id: int, client: CovageClient | None = None) -> Sync
         client = client or get_client()
         try:
             _ensure_remote_session(client, session)
+            lease.renew()
             for line in deletions:
                 _push_delete(client, session, line)
+                lease.renew()
             for line in lines:
                 _push_line(client, session, line)
+                lease.renew()
         except TRANSIENT_ERRORS as exc:
             _note_session_error(session, str(exc))
             raise
@@ -127,7 +152,7 @@ def sync_session(*, session_id: int, client: CovageClient | None = None) -> Sync
         _finish(session)
         return SyncResult.DONE
     finally:
-        release_lease(session_id)
+        lease.release()
 
 
 def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:

@@ -98,6 +98,8 @@ def test_a_filled_line_reaches_covage_with_every_value(sandbox_url, user):
     assert session.sync_status == SyncStatus.SYNCED
     assert line.sync_status == SyncStatus.SYNCED and line.synced_version == line.version
     assert line.temporary_reference and line.remote_state == "created"
+    # Left blank on the form, the line's external id stays the portal's own.
+    assert line.external_id == f"{session.external_id}-L{line.pk}"
     assert [c.state for c in line.state_changes.all()] == ["created"]
 
     remote = ProductOrder.objects.get(uid=session.covage_id)
@@ -332,3 +334,21 @@ def test_created_orders_are_followed_until_delivered(sandbox_url, user, settings
     assert codes[0] == "production_manager_assigned" and "service_activated" in codes
     assert services.track_orders() == 0  # delivered: no longer followed
     assert session.events.filter(action="order_state").count() == 2
+
+
+def test_a_sync_lease_belongs_to_one_worker_and_expires(user, settings, db):
+    from orders.services.sync import Lease
+
+    settings.COVAGE_CONNECT_TIMEOUT = 0.0
+    settings.COVAGE_READ_TIMEOUT = -10.0  # a lease that is already over when taken
+    session = services.create_session(user=user)
+    first, second = Lease(session.pk), Lease(session.pk)
+    assert first.acquire()
+    assert second.acquire()  # the first one's worker died: its lease ran out
+    first.release()  # too late: no effect on the new holder
+    assert OrderSession.objects.get(pk=session.pk).sync_lease_owner == second.owner
+    settings.COVAGE_READ_TIMEOUT = 30.0
+    second.renew()
+    assert not first.acquire()
+    second.release()
+    assert first.acquire()

@@ -1,4 +1,5 @@
-"""Golden path in a real browser: log in with the keyboard alone, see the home page, log out."""
+"""Golden path in a real browser: log in with the keyboard alone, land on the order sessions,
+log out."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def test_keyboard_login_and_logout(page, live_server):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(live_server.url + "/")
-    assert page.get_by_role("heading", name="Welcome, Zoé Ménard").is_visible()
+    page.wait_for_url(live_server.url + "/orders/")
+    assert page.get_by_text("Zoé Ménard").is_visible()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login/")
     assert page.get_by_role("button", name="Log in").is_visible()

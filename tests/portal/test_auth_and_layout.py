@@ -32,6 +32,7 @@ def test_login_with_accented_name_then_home(client):
         reverse("login"), {"username": user.username, "password": PASSWORD}, follow=True
     )
     assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("orders:list")
     assert "Hélène Dupré" in response.content.decode()
 
 
@@ -49,13 +50,14 @@ def test_logout_is_a_post(client):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("orders:list")).status_code == 302
 
 
 def test_back_office_sees_admin_link_sales_does_not(client):
     client.force_login(sales_user())
-    assert reverse("admin:index") not in client.get(reverse("home")).content.decode()
+    assert reverse("admin:index") not in client.get(reverse("orders:list")).content.decode()
     client.force_login(back_office_user())
-    assert reverse("admin:index") in client.get(reverse("home")).content.decode()
+    assert reverse("admin:index") in client.get(reverse("orders:list")).content.decode()
 
 
 def test_groups_exist_after_migrate_and_back_office_may_use_admin():

@@ -1,0 +1,166 @@
+"""Read queries for order sessions and lines: who may see what, with everything a page shows
+fetched in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from orders.models import LineContact, OrderEvent, OrderLine, OrderSession, SyncStatus
+from portal.roles import is_back_office
+
+User = AbstractBaseUser | AnonymousUser
+
+# Covage states after which a session can no longer change (see the session lifecycle).
+_LOCKED_REMOTE_STATES = {"in_progress", "completed", "partial", "rejected"}
+_LOCKED_SYNC_STATUSES = {SyncStatus.CONFIRMING, SyncStatus.CONFIRMED}
+
+# The session states Covage documents, offered as list filters (other values still show).
+SESSION_REMOTE_STATES = ("created", "in_progress", "completed", "partial", "rejected")
+
+
+def _visible_sessions(user: User) -> QuerySet[OrderSession]:
+    sessions = OrderSession.objects.all()
+    if is_back_office(user):
+        return sessions
+    if not user.is_authenticated:
+        return sessions.none()
+    return sessions.filter(owner=user)
+
+
+def sessions_for(
+    user: User,
+    *,
+    search: str = "",
+    remote_state: str = "",
+    sync_status: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[OrderSession]:
+    """The sessions `user` may see, newest first, each with `line_count` and
+    `failed_line_count` (live lines only).
+
+    `search` matches, case-insensitively and with accents as typed, the session's external id
+    and Covage id, and its lines' end customer names (line or contact), temporary and order
+    references and external ids. Line matches go through a subquery, so a session matching on
+    several lines is listed once and its counts stay right.
+    """
+    sessions = _visible_sessions(user).select_related("owner")
+    search = search.strip()
+    if search:
+        matching_lines = OrderLine.objects.filter(
+            _contains("end_customer_name", search)
+            | _contains("temporary_reference", search)
+            | _contains("order_reference", search)
+            | _contains("external_id", search)
+            | Q(
+                Exists(
+                    LineContact.objects.filter(
+                        _contains("end_customer_name", search), line=OuterRef("pk")
+                    )
+                )
+            ),
+            session=OuterRef("pk"),
+            deleted_at__isnull=True,
+        )
+        sessions = sessions.filter(
+            _contains("external_id", search)
+            | _contains("covage_id", search)
+            | Q(Exists(matching_lines))
+        )
+    if remote_state:
+        sessions = sessions.filter(remote_state=remote_state)
+    if sync_status:
+        sessions = sessions.filter(sync_status=sync_status)
+    if date_from:
+        sessions = sessions.filter(created_at__date__gte=date_from)
+    if date_to:
+        sessions = sessions.filter(created_at__date__lte=date_to)
+    live = Q(lines__deleted_at__isnull=True)
+    return sessions.annotate(
+        line_count=Count("lines", filter=live),
+        failed_line_count=Count(
+            "lines", filter=live & Q(lines__sync_status=SyncStatus.SYNC_FAILED)
+        ),
+    ).order_by("-created_at", "-pk")
+
+
+def _contains(field_name: str, text: str) -> Q:
+    """Case-insensitive `contains`, accents as typed.
+
+    PostgreSQL folds the case of every letter; SQLite's LIKE only folds ASCII, so that "ça"
+    would miss "Ça". There the usual spellings of the text are tried as well (lower, upper,
+    capitalised, title case), which covers how names are written in practice.
+    """
+    condition = Q(**{f"{field_name}__icontains": text})
+    if connection.vendor == "sqlite" and not text.isascii():
+        for variant in {text.lower(), text.upper(), text.capitalize(), text.title()} - {text}:
+            condition |= Q(**{f"{field_name}__icontains": variant})
+    return condition
+
+
+def session_for(user: User, pk: int) -> OrderSession:
+    """One session the user may see, or Http404: another user's session looks like none."""
+    return get_object_or_404(_visible_sessions(user).select_related("owner"), pk=pk)
+
+
+def line_for(user: User, session_pk: int, line_pk: int) -> OrderLine:
+    """One live line of a session the user may see, with its session and contacts, or Http404."""
+    sessions = _visible_sessions(user)
+    lines = (
+        OrderLine.objects.filter(session__in=sessions, deleted_at__isnull=True)
+        .select_related("session", "session__owner")
+        .prefetch_related("contacts")
+    )
+    return get_object_or_404(lines, pk=line_pk, session_id=session_pk)
+
+
+def live_lines(session: OrderSession) -> list[OrderLine]:
+    """The session's lines that were not deleted, in position order, with everything the
+    session page and the confirmation check read prefetched."""
+    return list(
+        session.lines.filter(deleted_at__isnull=True)
+        .order_by("position", "pk")
+        .prefetch_related(
+            Prefetch("contacts", queryset=LineContact.objects.order_by("position")),
+            "state_changes",
+            "termination_errors",
+        )
+    )
+
+
+def session_events(session: OrderSession, *, limit: int = 50) -> list[OrderEvent]:
+    return list(
+        session.events.select_related("user", "line").order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def first_contact(line: OrderLine) -> LineContact | None:
+    """Contact entry 0 of a line whose contacts were prefetched (no query then)."""
+    contacts = sorted(line.contacts.all(), key=lambda contact: contact.position)
+    return contacts[0] if contacts else None
+
+
+def is_locked(session: OrderSession) -> bool:
+    """Lines are read-only once the session is being confirmed or Covage has taken it over."""
+    return (
+        session.sync_status in _LOCKED_SYNC_STATUSES
+        or getattr(session, "confirm_requested_at", None) is not None
+        or session.remote_state in _LOCKED_REMOTE_STATES
+    )
+
+
+def has_syncing_lines(lines: list[OrderLine]) -> bool:
+    return any(line.sync_status == SyncStatus.SYNCING for line in lines)
+
+
+def has_rejected_lines(lines: list[OrderLine]) -> bool:
+    return any(line.remote_state == "rejected_creation" for line in lines)
+
+
+def external_id_taken(external_id: str) -> bool:
+    return OrderSession.objects.filter(external_id__iexact=external_id.strip()).exists()

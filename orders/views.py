@@ -1,0 +1,511 @@
+"""Order entry pages. Views stay thin: selectors read, services write, forms parse, templates
+show. Every view that takes a session or line id looks it up through a selector first, so that
+another sales user's objects answer 404 whatever the method; only then is the method checked.
+
+A user's mistake never ends in a 500: services raise `OrderError` (and the Covage client
+`CovageError`) with messages written for the user, shown here as messages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+
+from covage.errors import CovageError
+from orders import forms, selectors, services
+from orders.confirmation import Problem, check_session, has_cpe_option, is_dia
+from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services.confirm import covage_problems
+from orders.steps import (
+    STEPS,
+    STEPS_BY_SLUG,
+    Step,
+    next_step,
+    previous_step,
+    split_property_path,
+    step_for_field,
+)
+
+PAGE_SIZE = 25
+
+LOCKED_MESSAGE = (
+    "This session is being confirmed or is confirmed at Covage: its lines can no longer be changed."
+)
+CONFLICT_MESSAGE = (
+    "Someone else saved this line at {time}; your changes are below — review and save again."
+)
+INVALID_MESSAGE = (
+    "Some values are not in the expected format: they are marked below and were not saved. "
+    "Everything else you typed was saved as a draft."
+)
+
+
+def _not_allowed(request: HttpRequest, *methods: str) -> HttpResponse | None:
+    if request.method not in methods:
+        return HttpResponseNotAllowed(methods)
+    return None
+
+
+def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    # A history restore (Back button after hx-push-url) needs the whole page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+# --- Sessions list and new session ------------------------------------------------------------
+
+
+def session_list(request: HttpRequest) -> HttpResponse:
+    """The whole page; an htmx request (typing in the search box, changing a filter, paging)
+    gets the results alone, from the same URL, hence `Vary: HX-Request`."""
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    filter_form = forms.SessionFilterForm(request.GET or None)
+    filters = filter_form.filters()
+    sessions = selectors.sessions_for(request.user, **filters)
+    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter_form": filter_form, "page": page, "filtered": bool(filters)}
+    template = (
+        "orders/partials/session_results.html"
+        if _is_partial(request)
+        else ("orders/session_list.html")
+    )
+    return _vary_on_htmx(render(request, template, context))
+
+
+def new_session(request: HttpRequest) -> HttpResponse:
+    if response := _not_allowed(request, "GET", "HEAD", "POST"):
+        return response
+    form = forms.NewSessionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.create_session(
+                user=request.user,
+                external_id=form.cleaned_data["external_id"],
+                project_id=form.cleaned_data["project_id"],
+            )
+        except services.OrderError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Order session {session.external_id} created. Add its first line."
+            )
+            return redirect("orders:session", session.pk)
+    return render(request, "orders/session_new.html", {"form": form})
+
+
+# --- Session page ------------------------------------------------------------------------------
+
+
+@dataclass
+class LineRow:
+    line: OrderLine
+    customer: str
+    edit_url: str
+    error_steps: list[Step] = field(default_factory=list)
+
+
+def _line_rows(session: OrderSession, lines: list[OrderLine]) -> list[LineRow]:
+    rows = []
+    for line in lines:
+        contact = selectors.first_contact(line)
+        customer = line.end_customer_name or (contact.end_customer_name if contact else "")
+        errors = remote_errors_by_step(line)
+        error_steps = [step for step in STEPS if step.slug in errors]
+        first = error_steps[0] if error_steps else STEPS[0]
+        rows.append(
+            LineRow(
+                line=line,
+                customer=customer,
+                edit_url=reverse("orders:line_step", args=[session.pk, line.pk, first.slug]),
+                error_steps=error_steps,
+            )
+        )
+    return rows
+
+
+def _lines_context(session: OrderSession) -> dict[str, Any]:
+    lines = selectors.live_lines(session)
+    polling = selectors.has_syncing_lines(lines) or session.sync_status in (
+        SyncStatus.SYNCING,
+        SyncStatus.CONFIRMING,
+    )
+    return {
+        "session": session,
+        "rows": _line_rows(session, lines),
+        "locked": selectors.is_locked(session),
+        "polling": polling,
+        "has_rejected": selectors.has_rejected_lines(lines),
+        "has_failed": any(line.sync_status == SyncStatus.SYNC_FAILED for line in lines)
+        or session.sync_status == SyncStatus.SYNC_FAILED,
+    }
+
+
+def session_detail(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    context = _lines_context(session)
+    events = selectors.session_events(session)
+    for event in events:
+        event.action_text = event.action.replace("_", " ").capitalize()
+    context["events"] = events
+    return render(request, "orders/session_detail.html", context)
+
+
+def session_lines(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """The lines table with their sync states, polled by htmx while something is syncing;
+    the answer without a trigger stops the polling."""
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    return render(request, "orders/partials/session_lines.html", _lines_context(session))
+
+
+def retry_sync(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "POST"):
+        return response
+    try:
+        services.request_sync(user=request.user, session=session)
+    except (services.OrderError, CovageError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, "Sending the session to Covage again…")
+    return redirect("orders:session", session.pk)
+
+
+def add_line(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "POST"):
+        return response
+    try:
+        line = services.add_line(user=request.user, session=session)
+    except services.OrderError as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:session", session.pk)
+    return redirect("orders:line_step", session.pk, line.pk, STEPS[0].slug)
+
+
+def duplicate_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+    line = selectors.line_for(request.user, session_pk, line_pk)
+    if response := _not_allowed(request, "POST"):
+        return response
+    try:
+        copy = services.duplicate_line(user=request.user, line=line)
+    except services.OrderError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Line {line.position} duplicated as line {copy.position}.")
+    return redirect("orders:session", session_pk)
+
+
+def delete_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST deletes."""
+    line = selectors.line_for(request.user, session_pk, line_pk)
+    if response := _not_allowed(request, "GET", "HEAD", "POST"):
+        return response
+    if request.method == "POST":
+        try:
+            services.delete_line(user=request.user, line=line)
+        except services.OrderError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Line {line.position} deleted.")
+        return redirect("orders:session", session_pk)
+    contact = selectors.first_contact(line)
+    customer = line.end_customer_name or (contact.end_customer_name if contact else "")
+    return render(
+        request,
+        "orders/line_delete.html",
+        {
+            "session": line.session,
+            "line": line,
+            "customer": customer,
+            "locked": selectors.is_locked(line.session),
+        },
+    )
+
+
+def copy_rejected(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "POST"):
+        return response
+    try:
+        new = services.copy_rejected_lines(user=request.user, session=session)
+    except services.OrderError as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:session", session.pk)
+    messages.success(
+        request,
+        f"The rejected lines were copied to the new session {new.external_id}: "
+        "correct them, then check and confirm it.",
+    )
+    return redirect("orders:session", new.pk)
+
+
+# --- Check and confirm -------------------------------------------------------------------------
+
+
+@dataclass
+class ProblemRow:
+    problem: Problem
+    label: str
+    url: str
+
+
+def _problem_groups(session: OrderSession, problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems grouped by line, in line order; session-wide ones (no line) first."""
+    groups: dict[int | None, dict[str, Any]] = {}
+    for problem in problems:
+        line = problem.line
+        key = line.pk if line is not None else None
+        group = groups.setdefault(key, {"line": line, "problems": []})
+        url = ""
+        if line is not None and problem.step is not None:
+            url = reverse("orders:line_step", args=[session.pk, line.pk, problem.step.slug])
+            url += f"#id_{problem.field}"
+        label = forms.label_for(problem.field) if line is not None else ""
+        if problem.contact_index:
+            label += f" (contact entry {problem.contact_index + 1})"
+        group["problems"].append(ProblemRow(problem, label, url))
+    return sorted(
+        groups.values(),
+        key=lambda group: (group["line"] is not None, getattr(group["line"], "position", 0)),
+    )
+
+
+def _check_page(
+    request: HttpRequest, session: OrderSession, problems: list[Problem], status: int = 200
+) -> HttpResponse:
+    context = {
+        "session": session,
+        "groups": _problem_groups(session, problems),
+        "problem_count": len(problems),
+        "locked": selectors.is_locked(session),
+        "line_count": len(selectors.live_lines(session)),
+    }
+    return render(request, "orders/session_check.html", context, status=status)
+
+
+def check(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    lines = selectors.live_lines(session)
+    # The same list the confirmation gives: the rules, then what Covage refused.
+    problems = check_session(session, lines=lines) + covage_problems(session, lines)
+    return _check_page(request, session, problems)
+
+
+def confirm(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "POST"):
+        return response
+    try:
+        problems = services.confirm_session(user=request.user, session=session)
+    except (services.OrderError, CovageError) as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:session", session.pk)
+    if problems:
+        return _check_page(request, session, problems)
+    messages.success(
+        request,
+        f"Session {session.external_id} is being confirmed at Covage. "
+        "This page shows each line's state as Covage answers.",
+    )
+    return redirect("orders:session", session.pk)
+
+
+# --- A line, step by step ----------------------------------------------------------------------
+
+
+def remote_errors_by_step(line: OrderLine) -> dict[str, dict[str, list[str]]]:
+    """Covage's field errors (keyed by wire path) as {step slug: {form field: [messages]}}."""
+    result: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    for path, raw in (line.remote_errors or {}).items():
+        field_name, index = split_property_path(str(path))
+        step = step_for_field(field_name, contact_index=index)
+        messages_ = [str(message) for message in (raw if isinstance(raw, list) else [raw])]
+        if index:
+            messages_ = [f"Contact entry {index + 1}: {message}" for message in messages_]
+        result[step.slug].setdefault(field_name, []).extend(messages_)
+    return dict(result)
+
+
+def _step_nav(line: OrderLine, current: Step, errors: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "step": step,
+            "number": number,
+            "current": step.slug == current.slug,
+            "url": reverse("orders:line_step", args=[line.session_id, line.pk, step.slug]),
+            "has_errors": step.slug in errors,
+        }
+        for number, step in enumerate(STEPS, start=1)
+    ]
+
+
+def _summary(line: OrderLine) -> list[dict[str, Any]]:
+    errors = remote_errors_by_step(line)
+    return [
+        {
+            "step": step,
+            "rows": forms.step_summary(line, step),
+            "url": reverse("orders:line_step", args=[line.session_id, line.pk, step.slug]),
+            "errors": errors.get(step.slug, {}),
+        }
+        for step in STEPS
+    ]
+
+
+def _render_step(
+    request: HttpRequest,
+    line: OrderLine,
+    step: Step,
+    form: forms.StepForm,
+    *,
+    conflict: str = "",
+    invalid: bool = False,
+) -> HttpResponse:
+    errors = remote_errors_by_step(line)
+    if not form.is_bound:
+        form.show_remote_errors(errors.get(step.slug, {}))
+    context = {
+        "session": line.session,
+        "line": line,
+        "step": step,
+        "form": form,
+        "nav": _step_nav(line, step, errors),
+        "previous": previous_step(step.slug),
+        "next": next_step(step.slug),
+        "conflict": conflict,
+        "invalid": invalid,
+        "invalid_message": INVALID_MESSAGE,
+        "remote_errors": errors.get(step.slug, {}),
+        "summary": _summary(line) if step.slug == "review" else None,
+        "is_dia": is_dia(line),
+        "has_cpe": has_cpe_option(line),
+        "stale_cpe": not has_cpe_option(line)
+        and (line.cpe_networking_number or line.cpe_serial_number),
+    }
+    return render(request, "orders/line_step.html", context)
+
+
+def _rebound(step: Step, line: OrderLine, data: Any) -> forms.StepForm:
+    """The typed values again, on the line's current version (so that saving again works)."""
+    data = data.copy()
+    data["version"] = str(line.version)
+    form = forms.step_form(step.slug, line=line, data=data)
+    form.is_valid()
+    return form
+
+
+def _changed(form: forms.StepForm) -> bool:
+    saved = {name: forms._empty_if_none(name, value) for name, value in form.saved_values().items()}
+    return form.step_data() != saved
+
+
+def line_step(request: HttpRequest, session_pk: int, line_pk: int, step: str) -> HttpResponse:
+    line = selectors.line_for(request.user, session_pk, line_pk)
+    if response := _not_allowed(request, "GET", "HEAD", "POST"):
+        return response
+    current = STEPS_BY_SLUG[step]
+    if selectors.is_locked(line.session):
+        if request.method == "POST":
+            messages.error(request, LOCKED_MESSAGE)
+        return redirect("orders:line", session_pk, line_pk)
+    if request.method != "POST":
+        return _render_step(request, line, current, forms.step_form(step, line=line))
+
+    form = forms.step_form(step, line=line, data=request.POST)
+    valid = form.is_valid()
+    version = getattr(form, "cleaned_data", {}).get("version")
+    if version is None:
+        version = -1  # no version sent: treat as stale rather than overwrite blindly
+    if _changed(form):
+        try:
+            line = services.save_line_step(
+                user=request.user, line=line, step=step, data=form.step_data(), version=version
+            )
+        except services.StaleLineError:
+            line = selectors.line_for(request.user, session_pk, line_pk)
+            saved_at = timezone.localtime(line.updated_at)
+            return _render_step(
+                request,
+                line,
+                current,
+                _rebound(current, line, request.POST),
+                conflict=CONFLICT_MESSAGE.format(time=f"{saved_at:%H:%M}"),
+            )
+        except services.LockedError as exc:
+            messages.error(request, str(exc) or LOCKED_MESSAGE)
+            return redirect("orders:line", session_pk, line_pk)
+        except services.OrderError as exc:
+            messages.error(request, str(exc))
+            return _render_step(request, line, current, _rebound(current, line, request.POST))
+        line = selectors.line_for(request.user, session_pk, line_pk)
+    if not valid:
+        return _render_step(
+            request, line, current, _rebound(current, line, request.POST), invalid=True
+        )
+    return _after_save(request, line, current)
+
+
+def _after_save(request: HttpRequest, line: OrderLine, current: Step) -> HttpResponse:
+    session_pk, line_pk = line.session_id, line.pk
+    goto = request.POST.get("goto", "")
+    nav = request.POST.get("nav", "save")
+    if goto in STEPS_BY_SLUG:
+        return redirect("orders:line_step", session_pk, line_pk, goto)
+    if nav == "next" and (following := next_step(current.slug)):
+        return redirect("orders:line_step", session_pk, line_pk, following.slug)
+    if nav == "back" and (preceding := previous_step(current.slug)):
+        return redirect("orders:line_step", session_pk, line_pk, preceding.slug)
+    if nav in ("close", "next"):
+        messages.success(request, f"Line {line.position} saved as a draft.")
+        return redirect("orders:session", session_pk)
+    messages.success(
+        request, f"Draft saved at {timezone.localtime():%H:%M}.", extra_tags="draft-saved"
+    )
+    return redirect("orders:line_step", session_pk, line_pk, current.slug)
+
+
+def line_detail(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+    """Everything about one line, read-only (the view of a locked session's lines)."""
+    line = selectors.line_for(request.user, session_pk, line_pk)
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    context = {
+        "session": line.session,
+        "line": line,
+        "summary": _summary(line),
+        "locked": selectors.is_locked(line.session),
+        "editable": not selectors.is_locked(line.session),
+        "state_changes": list(line.state_changes.all()),
+        "termination_errors": list(line.termination_errors.all()),
+    }
+    return render(request, "orders/line_detail.html", context)
+
+
+def enni_options(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+    """The ENNI selects for the delivery mode being chosen (htmx, on the technical step)."""
+    line = selectors.line_for(request.user, session_pk, line_pk)
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    initial = {name: request.GET.get(name, "") for name in ("delivery_mode", "enni", "enni_2")}
+    form = forms.TechnicalForm(line=line, initial=initial)
+    return render(request, "orders/partials/enni_fields.html", {"form": form})

@@ -129,6 +129,7 @@ def live_lines(session: OrderSession) -> list[OrderLine]:
             Prefetch("contacts", queryset=LineContact.objects.order_by("position")),
             "state_changes",
             "termination_errors",
+            "production_steps",
         )
     )
 
@@ -164,3 +165,31 @@ def has_rejected_lines(lines: list[OrderLine]) -> bool:
 
 def external_id_taken(external_id: str) -> bool:
     return OrderSession.objects.filter(external_id__iexact=external_id.strip()).exists()
+
+
+# A line is decided once Covage said whether its order was created (the document's lifecycle);
+# `in_progress` counts as decided only after the session is final or with an order reference.
+DECIDED_LINE_STATES = frozenset(
+    {"acknowledged", "held_adv_validation", "rejected_creation", "technical_error"}
+)
+FINAL_SESSION_STATES = frozenset({"completed", "partial", "rejected"})
+
+
+def is_line_decided(line: OrderLine, session: OrderSession) -> bool:
+    return (
+        line.remote_state in DECIDED_LINE_STATES
+        or bool(line.order_reference)
+        or session.remote_state in FINAL_SESSION_STATES
+    )
+
+
+def confirmation_progress(session: OrderSession, lines: list[OrderLine]) -> tuple[int, int]:
+    """(lines decided by Covage, all lines) of a session sent for confirmation."""
+    return sum(1 for line in lines if is_line_decided(line, session)), len(lines)
+
+
+def is_following_covage(session: OrderSession) -> bool:
+    """True while the page should keep asking for news: confirming, or Covage still deciding."""
+    if session.sync_status == SyncStatus.CONFIRMING:
+        return True
+    return bool(session.confirmed_at) and session.remote_state not in FINAL_SESSION_STATES

@@ -23,6 +23,7 @@ from django.utils.cache import patch_vary_headers
 from covage.errors import CovageError
 from orders import forms, selectors, services
 from orders.confirmation import Problem, check_session, has_cpe_option, is_dia
+from orders.explain import explain
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services.confirm import covage_problems
 from orders.steps import (
@@ -116,6 +117,8 @@ class LineRow:
     customer: str
     edit_url: str
     error_steps: list[Step] = field(default_factory=list)
+    # Covage's termination errors in words, each with the URL of the step that fixes it.
+    rejections: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _line_rows(session: OrderSession, lines: list[OrderLine]) -> list[LineRow]:
@@ -126,12 +129,18 @@ def _line_rows(session: OrderSession, lines: list[OrderLine]) -> list[LineRow]:
         errors = remote_errors_by_step(line)
         error_steps = [step for step in STEPS if step.slug in errors]
         first = error_steps[0] if error_steps else STEPS[0]
+        rejections = []
+        for error in line.termination_errors.all():
+            explanation = explain(error)
+            url = reverse("orders:line_step", args=[session.pk, line.pk, explanation.step.slug])
+            rejections.append((explanation.message, f"{url}#id_{explanation.field}"))
         rows.append(
             LineRow(
                 line=line,
                 customer=customer,
                 edit_url=reverse("orders:line_step", args=[session.pk, line.pk, first.slug]),
                 error_steps=error_steps,
+                rejections=rejections,
             )
         )
     return rows
@@ -139,15 +148,29 @@ def _line_rows(session: OrderSession, lines: list[OrderLine]) -> list[LineRow]:
 
 def _lines_context(session: OrderSession) -> dict[str, Any]:
     lines = selectors.live_lines(session)
-    polling = selectors.has_syncing_lines(lines) or session.sync_status in (
-        SyncStatus.SYNCING,
-        SyncStatus.CONFIRMING,
+    following = selectors.is_following_covage(session)
+    polling = (
+        following
+        or selectors.has_syncing_lines(lines)
+        or session.sync_status
+        in (
+            SyncStatus.SYNCING,
+            SyncStatus.CONFIRMING,
+        )
     )
+    decided, total = selectors.confirmation_progress(session, lines)
     return {
         "session": session,
+        "sent_for_confirmation": bool(session.confirm_requested_at or session.confirmed_at),
+        "following": following,
+        "decided": decided,
+        "total": total,
+        "percent": round(100 * decided / total) if total else 0,
         "rows": _line_rows(session, lines),
         "locked": selectors.is_locked(session),
         "polling": polling,
+        # Sending is quick; Covage's own decision can take much longer.
+        "poll_seconds": 5 if following and session.sync_status != SyncStatus.CONFIRMING else 2,
         "has_rejected": selectors.has_rejected_lines(lines),
         "has_failed": any(line.sync_status == SyncStatus.SYNC_FAILED for line in lines)
         or session.sync_status == SyncStatus.SYNC_FAILED,
@@ -334,7 +357,8 @@ def confirm(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 
 def remote_errors_by_step(line: OrderLine) -> dict[str, dict[str, list[str]]]:
-    """Covage's field errors (keyed by wire path) as {step slug: {form field: [messages]}}."""
+    """Covage's field errors (keyed by wire path) and the reasons it rejected the order, as
+    {step slug: {form field: [messages]}}."""
     result: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for path, raw in (line.remote_errors or {}).items():
         field_name, index = split_property_path(str(path))
@@ -343,6 +367,12 @@ def remote_errors_by_step(line: OrderLine) -> dict[str, dict[str, list[str]]]:
         if index:
             messages_ = [f"Contact entry {index + 1}: {message}" for message in messages_]
         result[step.slug].setdefault(field_name, []).extend(messages_)
+    # Why Covage rejected the order, on the same fields (a copy of the line starts clean).
+    for error in line.termination_errors.all():
+        explanation = explain(error)
+        result[explanation.step.slug].setdefault(explanation.field, []).append(
+            f"Rejected by Covage: {explanation.message}"
+        )
     return dict(result)
 
 
@@ -361,15 +391,24 @@ def _step_nav(line: OrderLine, current: Step, errors: dict[str, Any]) -> list[di
 
 def _summary(line: OrderLine) -> list[dict[str, Any]]:
     errors = remote_errors_by_step(line)
-    return [
-        {
-            "step": step,
-            "rows": forms.step_summary(line, step),
-            "url": reverse("orders:line_step", args=[line.session_id, line.pk, step.slug]),
-            "errors": errors.get(step.slug, {}),
-        }
-        for step in STEPS
-    ]
+    parts = []
+    for step in STEPS:
+        step_errors = dict(errors.get(step.slug, {}))
+        rows = [
+            (name, label, value, step_errors.pop(name, []))
+            for name, label, value in forms.step_summary(line, step)
+        ]
+        parts.append(
+            {
+                "step": step,
+                "rows": rows,
+                "url": reverse("orders:line_step", args=[line.session_id, line.pk, step.slug]),
+                "errors": errors.get(step.slug, {}),
+                # Messages about fields the summary does not show.
+                "other_errors": step_errors,
+            }
+        )
+    return parts
 
 
 def _render_step(

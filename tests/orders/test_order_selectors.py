@@ -8,7 +8,7 @@ from django.utils import timezone
 from factories import back_office_user, sales_user
 
 from orders import selectors
-from orders.models import LineStateChange, LineTerminationError, SyncStatus
+from orders.models import LineStateChange, LineTerminationError, ProductionStep, SyncStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -136,12 +136,17 @@ def test_live_lines_prefetch_everything_the_pages_read(
         contact_factory(line=line, position=1)
         LineStateChange.objects.create(line=line, state="created", change_date=timezone.now())
         LineTerminationError.objects.create(line=line, code="E1", property_path="enni")
-    with django_assert_max_num_queries(4):
+        ProductionStep.objects.create(line=line, code="production_manager_assigned")
+    # The lines, then one query per prefetched relation, whatever the number of lines.
+    with django_assert_max_num_queries(5):
         lines = selectors.live_lines(session)
         for line in lines:
             assert selectors.first_contact(line).position == 0
             assert [change.state for change in line.state_changes.all()] == ["created"]
             assert [error.code for error in line.termination_errors.all()] == ["E1"]
+            assert [step.code for step in line.production_steps.all()] == [
+                "production_manager_assigned"
+            ]
     assert [line.position for line in lines] == [1, 2, 3, 4, 5]
 
 

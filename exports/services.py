@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from covage.client import get_client
 from covage.errors import (
     CovageAuthenticationError,
     CovageError,
@@ -132,16 +133,6 @@ def _rate_limited_text(until: datetime, *, retrying: bool) -> str:
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-def _client() -> Any:
-    try:
-        from covage.client import get_client
-    except ImportError:  # pragma: no cover - the client predates get_client
-        from covage.client import CovageClient
-
-        return CovageClient.from_settings()
-    return get_client()
 
 
 def _account() -> str:
@@ -315,7 +306,7 @@ def start_export_job(*, job_id: int) -> NextStep | None:
         return _start_already_claimed(job, now=now)
 
     try:
-        task_id = _client().start_export()
+        task_id = get_client().start_export()
     except CovageRateLimited as exc:
         return _start_rate_limited(job, exc)
     except CovageError as exc:
@@ -417,7 +408,7 @@ def poll_export_job(*, job_id: int, expected_poll: int | None = None) -> bool | 
     job.refresh_from_db()
 
     try:
-        status = _client().export_status(job.task_id)
+        status = get_client().export_status(job.task_id)
     except CovageRateLimited as exc:
         _note_retry_after(job, exc)
         return None
@@ -562,7 +553,7 @@ def _download(job: ExportJob) -> bool | None:
     try:
         try:
             with handle:
-                size = _client().download_export(job.task_id, _CountingWriter(handle, counter))
+                size = get_client().download_export(job.task_id, _CountingWriter(handle, counter))
         except CovageRateLimited as exc:
             _note_retry_after(job, exc)
             ExportJob.objects.filter(pk=job.pk).update(download_claimed_at=None)

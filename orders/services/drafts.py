@@ -103,10 +103,21 @@ def save_line_step(
             user=user,
             line=locked,
             action="line_saved",
-            message=f"{definition.title}: {', '.join(sorted(set(changed + contact_changes)))}",
+            message=f"{definition.title}: {_labels(changed, contact_changes)}",
         )
         queue_sync(locked.session)
     return locked
+
+
+def _labels(line_fields: list[str], contact_fields: list[str]) -> str:
+    """The changed fields as the form names them (never their values: no personal data)."""
+    labels = [str(OrderLine._meta.get_field(name).verbose_name) for name in line_fields]
+    labels += [
+        str(LineContact._meta.get_field(name).verbose_name)
+        for name in contact_fields
+        if name not in line_fields
+    ]
+    return ", ".join(dict.fromkeys(labels))
 
 
 def _save_first_contact(

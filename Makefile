@@ -40,8 +40,9 @@ pytest: install
 
 test: lint pytest
 
+# Benchmarks (not part of `make test`): a 200 MB export download, 200 confirmed sessions.
 bench: install
-	$(VENV)/bin/pytest tests/perf -s -o addopts="-p no:cacheprovider"
+	LOG_LEVEL=WARNING $(VENV)/bin/pytest tests/perf -s -p no:logging -o addopts="-p no:cacheprovider"
 
 check: install
 	$(PY) manage.py covage_check

@@ -152,14 +152,10 @@ def _store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> Non
             locked.confirmed_at = timezone.now()
             locked.next_poll_at = locked.confirmed_at + POLL_DUE
             locked.sync_status = SyncStatus.CONFIRMED
+            # The /confirm/ answer carries no session state: the next poll reads Covage's
+            # own (a state is never invented here).
             for name, value in remote_session_values(remote).items():
                 setattr(locked, name, value)
-            if not remote.state:
-                # The /confirm/ answer has no session state; the document's lifecycle says
-                # a confirmed session is in_progress until every line is decided.
-                locked.remote_state = locked.remote_state or schemas.SESSION_IN_PROGRESS
-                if locked.remote_state == schemas.SESSION_CREATED:
-                    locked.remote_state = schemas.SESSION_IN_PROGRESS
             locked.save()
             record(session=locked, action="confirmed_at_covage", actor="task")
         _store_items(locked, remote.items)

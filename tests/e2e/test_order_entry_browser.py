@@ -221,3 +221,34 @@ def test_fill_a_line_through_every_step_and_find_it_at_covage(page, portal):
     page.wait_for_selector("#session-results >> text=E2E-CAFÉ-1")
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, "session_list.png"), full_page=True)
+
+    # A second line: a copy of the first for another customer of the same building.
+    page.get_by_role("link", name="E2E-CAFÉ-1").click()
+    page.get_by_role("button", name="Duplicate line 1").click()
+    page.wait_for_selector("text=Line 1 duplicated as line 2.")
+    page.get_by_role("link", name="Edit line 2").click()
+    wait_step(page, "offer")
+    page.get_by_role("button", name="3. End customer and contacts").click()
+    wait_step(page, "customer")
+    page.get_by_label("End customer name").fill("Fromagerie Æsir & Œuf")
+    page.get_by_label("On-site contact first name").fill("Anaïs")
+    page.get_by_label("On-site contact phone").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Save and return to the session").click()
+    page.wait_for_url(re.compile(r".*/orders/\d+/$"))
+    page.wait_for_selector("#session-lines >> text=Fromagerie Æsir & Œuf")
+
+    second = OrderLine.objects.get(session=session, position=2)
+    assert second.sync_status == SyncStatus.SYNCED
+    items = ProductOrderItem.objects.filter(product_order=remote_session)
+    assert items.count() == 2
+    copy = items.get(uid=second.covage_id).data
+    for key, value in expected.items():
+        if key != "end_customer_name":
+            assert copy[key] == value, key
+    assert copy["end_customer_name"] == "Fromagerie Æsir & Œuf"
+    copy_contact = copy["related_contact_information"][0]
+    for key, value in expected_contact.items():
+        if key not in {"end_customer_name", "contact1_firstname", "contact1_phone_number"}:
+            assert copy_contact[key] == value, key
+    assert copy_contact["contact1_firstname"] == "Anaïs"
+    assert copy_contact["contact1_phone_number"] == "0612345678"

@@ -315,3 +315,7 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} ({self.get_actor_display()})"
+
+    @property
+    def action_text(self) -> str:
+        return self.action.replace("_", " ").capitalize()

@@ -182,10 +182,7 @@ def session_detail(request: HttpRequest, session_pk: int) -> HttpResponse:
     if response := _not_allowed(request, "GET", "HEAD"):
         return response
     context = _lines_context(session)
-    events = selectors.session_events(session)
-    for event in events:
-        event.action_text = event.action.replace("_", " ").capitalize()
-    context["events"] = events
+    context["events"] = selectors.session_events(session)
     return render(request, "orders/session_detail.html", context)
 
 
@@ -195,7 +192,10 @@ def session_lines(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "GET", "HEAD"):
         return response
-    return render(request, "orders/partials/session_lines.html", _lines_context(session))
+    context = _lines_context(session)
+    # What the tasks did meanwhile goes to the history section too (an out-of-band swap).
+    context.update(events=selectors.session_events(session), history_oob=True)
+    return render(request, "orders/partials/session_lines.html", context)
 
 
 def retry_sync(request: HttpRequest, session_pk: int) -> HttpResponse:

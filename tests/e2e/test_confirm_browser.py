@@ -68,6 +68,8 @@ def test_confirm_watch_progress_and_read_rejections(page, sandbox_url, settings)
     settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "CONFIRM_DELAY": 0.0}
     tasks.poll_session.run(session.pk)
     page.wait_for_selector("#confirmation-progress >> text=2 of 2 lines decided", timeout=15000)
+    # The history follows too: what the worker did is listed without a reload.
+    page.wait_for_selector("#session-history >> text=Session state", timeout=15000)
 
     session.refresh_from_db()
     remote = ProductOrder.objects.get(uid=session.covage_id)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
-from django.core.files.storage import Storage
+from django.core.files.storage import Storage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -609,9 +609,25 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
         job.file.delete(save=False)
         job.save(update_fields=["file"])
         purged += 1
+    purged += _purge_abandoned_partials(now)
     if purged:
         logger.info("purged %d expired export files", purged)
     return purged
+
+
+def _purge_abandoned_partials(now: datetime) -> int:
+    """Half-written downloads of a worker that died: older than a download may take, they
+    are nobody's any more."""
+    folder = _partial_dir(ExportJob._meta.get_field("file").storage or default_storage)
+    if folder is None:
+        return 0
+    cutoff = (now - conf.download_stale_after()).timestamp()
+    removed = 0
+    for part in Path(folder).glob("*.part"):
+        if part.stat().st_mtime < cutoff:
+            part.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 _RESTARTS_AT_COVAGE = {"success_false", "404", "lost", "timeout"}

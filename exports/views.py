@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,15 +16,25 @@ from exports import conf, selectors, services
 HISTORY_LIMIT = 50
 
 
+def _panel_context() -> dict[str, object]:
+    next_allowed_at = services.next_export_allowed_at()
+    wait = (next_allowed_at - timezone.now()).total_seconds() if next_allowed_at else 0
+    return {
+        "next_allowed_at": next_allowed_at,
+        # The disabled button asks again when the window opens, so it comes back by itself.
+        "wait_seconds": max(1, math.ceil(wait)),
+        "today": timezone.localdate(),
+    }
+
+
 def _page_context(request: HttpRequest) -> dict[str, object]:
     jobs = list(selectors.export_jobs_for(user=request.user)[:HISTORY_LIMIT])
     return {
         "active_jobs": [job for job in jobs if job.is_active],
         "finished_jobs": [job for job in jobs if not job.is_active],
-        "next_allowed_at": services.next_export_allowed_at(),
         "window_rule": services.window_rule(),
         "retention_days": conf.retention().days,
-        "today": timezone.localdate(),
+        **_panel_context(),
     }
 
 
@@ -34,6 +46,12 @@ def export_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+@require_GET
+def request_panel(request: HttpRequest) -> HttpResponse:
+    """The "Request export" button alone, fetched again by htmx when the window opens."""
+    return render(request, "exports/partials/request_panel.html", _panel_context())
 
 
 @require_POST

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import tracemalloc
 import uuid
 from datetime import timedelta
@@ -343,3 +345,16 @@ def test_expired_job_file_is_not_downloadable():
     assert job.is_downloadable
     job.expires_at = timezone.now()
     assert not job.is_downloadable
+
+
+def test_purge_removes_half_written_downloads_of_dead_workers(settings):
+    folder = Path(settings.MEDIA_ROOT) / "exports" / "partial"
+    folder.mkdir(parents=True)
+    abandoned, running = folder / "export-1-a.part", folder / "export-2-b.part"
+    abandoned.write_bytes(b"half;a;file")
+    running.write_bytes(b"still;coming")
+    an_hour_ago = time.time() - 3600
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+
+    assert services.purge_expired_exports() == 1
+    assert not abandoned.exists() and running.exists()

@@ -11,7 +11,7 @@ from export_factories import CSV_BODY, ExportJobFactory, finished_job
 from factories import back_office_user, sales_user
 
 from exports import services, tasks
-from exports.models import ExportJob
+from exports.models import ExportGuard, ExportJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -244,3 +244,17 @@ def test_admin_retry_action_queues_failed_jobs_again(client, sent_tasks):
     failed.refresh_from_db()
     assert failed.status == ExportJob.Status.QUEUED and failed.error == ""
     assert [call.args for call in sent_tasks.named("start")] == [(failed.pk,)]
+
+
+def test_the_disabled_button_comes_back_when_the_window_opens(client, settings):
+    settings.COVAGE_USERNAME = "demo"
+    client.force_login(sales_user())
+    ExportGuard.objects.create(
+        account="demo", next_allowed_at=timezone.now() + timedelta(seconds=90)
+    )
+    panel = client.get(reverse("exports:request_panel")).content.decode()
+    assert "disabled" in panel
+    assert 'hx-trigger="load delay:90s"' in panel or 'hx-trigger="load delay:89s"' in panel
+    ExportGuard.objects.filter(account="demo").update(next_allowed_at=timezone.now())
+    panel = client.get(reverse("exports:request_panel")).content.decode()
+    assert "disabled" not in panel and "hx-trigger" not in panel

@@ -257,7 +257,8 @@ class LinePayload:
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
-        return frozenset(item.name for item in fields(cls))
+        # The request's own fields, also for OrderLine, which adds the response's.
+        return frozenset(item.name for item in fields(LinePayload))
 
     def to_wire(self, only: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
         """The JSON body, with the tables' names (``enni_2``, ``cpe_networking_number``).
@@ -272,7 +273,7 @@ class LinePayload:
             if unknown:
                 raise ValueError(f"unknown order line fields: {', '.join(sorted(unknown))}")
         wire: dict[str, Any] = {}
-        for item in fields(self):
+        for item in fields(LinePayload):
             if only is not None and item.name not in only:
                 continue
             value = getattr(self, item.name)
@@ -327,39 +328,14 @@ class TerminationError:
         )
 
 
-@dataclass
-class OrderLine:
-    """An order line (``product_order_item``) as Covage returns it."""
+@dataclass(kw_only=True)
+class OrderLine(LinePayload):
+    """An order line (``product_order_item``) as Covage returns it: the request's fields
+    (read with both spellings) plus what Covage adds."""
 
     id: str
     state: str
     product_order_id: str = ""
-    external_id: str = ""
-    end_customer_name: str = ""
-    option_ids: list[str] = field(default_factory=list)
-    note: str = ""
-    technical_note: str = ""
-    product_offering_id: str = ""
-    product_offering_qualification_item_id: str = ""
-    project_id: str = ""
-    quote_item_id: str = ""
-    delivery_mode: str = ""
-    enni: str = ""
-    enni_2: str = ""
-    vlan_reference: int | None = None
-    customer_order_name: str = ""
-    business_code: str = ""
-    billing_site_ref: str = ""
-    related_contact_information: list[ContactInformation] = field(default_factory=list)
-    siret_known: bool | None = None
-    additional_vlan_reference: str = ""
-    offer_family: str = ""
-    offer_technology: str = ""
-    specific_request: str = ""
-    access_instructions: str = ""
-    scheduled_delivery_date: date | None = None
-    cpe_networking_number: str = ""
-    cpe_serial_number: str = ""
     cancellation_date: datetime | None = None
     cancellation_reason: str = ""
     completion_date: datetime | None = None

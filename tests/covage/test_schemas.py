@@ -321,3 +321,13 @@ def test_tracked_order_and_historic_steps() -> None:
     )
     assert (other.code, other.label, other.date) == ("technical_visit_planned", "Visit", None)
     assert other.raw == {"code": "technical_visit_planned", "label": "Visit", "date": None}
+
+
+def test_a_line_read_back_can_be_sent_again_with_the_request_fields_only():
+    line = OrderLine.from_wire(
+        {"id": "L1", "state": "created", "enni2": "CN2", "cpe_network_number": "NET-1"}
+    )
+    wire = line.to_wire()
+    assert wire["enni_2"] == "CN2" and wire["cpe_networking_number"] == "NET-1"
+    assert not {"id", "state", "raw", "state_change"} & set(wire)
+    assert set(wire) <= LinePayload.field_names()

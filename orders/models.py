@@ -23,6 +23,10 @@ def new_session_external_id() -> str:
     return f"CP-{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+# Covage states of a session that mean it left the "created" stage (the documented lifecycle).
+LOCKED_REMOTE_STATES = frozenset({"in_progress", "completed", "partial", "rejected"})
+
+
 class SyncStatus(models.TextChoices):
     DRAFT = "draft", "Draft (not sent yet)"
     SYNCING = "syncing", "Sending to Covage"
@@ -95,6 +99,16 @@ class OrderSession(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+    @property
+    def is_locked(self) -> bool:
+        """Lines are read-only once the session is being confirmed or Covage has taken it
+        over (confirmed from elsewhere, too)."""
+        return (
+            self.sync_status in (SyncStatus.CONFIRMING, SyncStatus.CONFIRMED)
+            or self.confirm_requested_at is not None
+            or self.remote_state in LOCKED_REMOTE_STATES
+        )
 
 
 class OrderLine(models.Model):

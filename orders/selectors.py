@@ -10,14 +10,13 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from covage import schemas
 from orders.models import LineContact, OrderEvent, OrderLine, OrderSession, SyncStatus
 from portal.roles import is_back_office
 
 User = AbstractBaseUser | AnonymousUser
 
 # Covage states after which a session can no longer change (see the session lifecycle).
-_LOCKED_REMOTE_STATES = {"in_progress", "completed", "partial", "rejected"}
-_LOCKED_SYNC_STATUSES = {SyncStatus.CONFIRMING, SyncStatus.CONFIRMED}
 
 # The session states Covage documents, offered as list filters (other values still show).
 SESSION_REMOTE_STATES = ("created", "in_progress", "completed", "partial", "rejected")
@@ -148,11 +147,13 @@ def first_contact(line: OrderLine) -> LineContact | None:
 
 def is_locked(session: OrderSession) -> bool:
     """Lines are read-only once the session is being confirmed or Covage has taken it over."""
-    return (
-        session.sync_status in _LOCKED_SYNC_STATUSES
-        or getattr(session, "confirm_requested_at", None) is not None
-        or session.remote_state in _LOCKED_REMOTE_STATES
-    )
+    return session.is_locked
+
+
+def line_customer(line: OrderLine) -> str:
+    """The end customer a line is for, from the line or else its first contact."""
+    contact = first_contact(line)
+    return line.end_customer_name or (contact.end_customer_name if contact else "")
 
 
 def has_syncing_lines(lines: list[OrderLine]) -> bool:
@@ -160,7 +161,7 @@ def has_syncing_lines(lines: list[OrderLine]) -> bool:
 
 
 def has_rejected_lines(lines: list[OrderLine]) -> bool:
-    return any(line.remote_state == "rejected_creation" for line in lines)
+    return any(line.remote_state == schemas.LINE_REJECTED_CREATION for line in lines)
 
 
 def external_id_taken(external_id: str) -> bool:
@@ -169,17 +170,14 @@ def external_id_taken(external_id: str) -> bool:
 
 # A line is decided once Covage said whether its order was created (the document's lifecycle);
 # `in_progress` counts as decided only after the session is final or with an order reference.
-DECIDED_LINE_STATES = frozenset(
-    {"acknowledged", "held_adv_validation", "rejected_creation", "technical_error"}
-)
-FINAL_SESSION_STATES = frozenset({"completed", "partial", "rejected"})
+DECIDED_LINE_STATES = schemas.LINE_ORDER_CREATED_STATES | schemas.LINE_FAILED_STATES
 
 
 def is_line_decided(line: OrderLine, session: OrderSession) -> bool:
     return (
         line.remote_state in DECIDED_LINE_STATES
         or bool(line.order_reference)
-        or session.remote_state in FINAL_SESSION_STATES
+        or session.remote_state in schemas.SESSION_FINAL_STATES
     )
 
 
@@ -192,4 +190,4 @@ def is_following_covage(session: OrderSession) -> bool:
     """True while the page should keep asking for news: confirming, or Covage still deciding."""
     if session.sync_status == SyncStatus.CONFIRMING:
         return True
-    return bool(session.confirmed_at) and session.remote_state not in FINAL_SESSION_STATES
+    return bool(session.confirmed_at) and session.remote_state not in schemas.SESSION_FINAL_STATES

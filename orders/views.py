@@ -124,8 +124,7 @@ class LineRow:
 def _line_rows(session: OrderSession, lines: list[OrderLine]) -> list[LineRow]:
     rows = []
     for line in lines:
-        contact = selectors.first_contact(line)
-        customer = line.end_customer_name or (contact.end_customer_name if contact else "")
+        customer = selectors.line_customer(line)
         errors = remote_errors_by_step(line)
         error_steps = [step for step in STEPS if step.slug in errors]
         first = error_steps[0] if error_steps else STEPS[0]
@@ -249,8 +248,7 @@ def delete_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResp
         else:
             messages.success(request, f"Line {line.position} deleted.")
         return redirect("orders:session", session_pk)
-    contact = selectors.first_contact(line)
-    customer = line.end_customer_name or (contact.end_customer_name if contact else "")
+    customer = selectors.line_customer(line)
     return render(
         request,
         "orders/line_delete.html",

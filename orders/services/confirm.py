@@ -25,6 +25,8 @@ from covage.client import CovageClient, get_client
 from covage.errors import CovageUnavailable, CovageValidationError
 from orders.confirmation import Problem, check_session
 from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services.drafts import copy_line_into, create_session, queue_sync
+from orders.services.errors import OrderError
 from orders.services.events import record
 from orders.services.sync import (
     SyncResult,
@@ -209,16 +211,12 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> bool
 @transaction.atomic
 def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> OrderSession:
     """A new draft session holding copies of the lines Covage rejected, to fix and resend."""
-    from orders.services.drafts import copy_line_into, create_session, queue_sync
-
     rejected = list(
         session.lines.filter(
             deleted_at__isnull=True, remote_state=schemas.LINE_REJECTED_CREATION
         ).prefetch_related("contacts")
     )
     if not rejected:
-        from orders.services.errors import OrderError
-
         raise OrderError("No line of this session was rejected by Covage.")
     new_session = create_session(user=user, project_id=session.project_id)
     for line in rejected:

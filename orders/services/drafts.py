@@ -18,8 +18,6 @@ from orders.services.errors import LockedError, StaleLineError
 from orders.services.events import record
 from orders.steps import STEPS_BY_SLUG
 
-LOCKED_STATUSES = (SyncStatus.CONFIRMING, SyncStatus.CONFIRMED)
-
 
 def default_line_external_id(session: OrderSession, line: OrderLine) -> str:
     return f"{session.external_id}-L{line.pk}"
@@ -33,7 +31,7 @@ def queue_sync(session: OrderSession) -> None:
 
 
 def ensure_editable(session: OrderSession) -> None:
-    if session.sync_status in LOCKED_STATUSES or session.confirm_requested_at:
+    if session.is_locked:
         raise LockedError()
 
 

@@ -40,6 +40,7 @@ from covage.errors import (
 )
 from exports import conf
 from exports.models import ExportGuard, ExportJob
+from exports.signals import export_stored
 
 logger = logging.getLogger("exports")
 
@@ -595,6 +596,7 @@ def _download(job: ExportJob) -> bool | None:
         ]
     )
     logger.info("export job=%s stored bytes=%d rows=%d", job.pk, size, rows)
+    export_stored.send(sender=ExportJob, job=job)
     return True
 
 

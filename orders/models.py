@@ -81,11 +81,25 @@ class OrderSession(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     poll_count = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # An outcome the look-ups could not settle (a lost answer to a creating POST or to the
+    # confirmation, states to read back) waits for a CSV export started after this moment:
+    # the export is the documented record of every session and line.
+    settle_after = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when automatic work stopped past its bound: the reason in words, for the back
+    # office, which resolves it with an admin action. The sweeper leaves such sessions alone.
+    attention_reason = models.TextField("Needs attention because", blank=True)
+    attention_since = models.DateTimeField("Needs attention since", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["sync_lease_until", "sync_lease_owner", "next_poll_at", "poll_count"]
+        excluded_fields=[
+            "sync_lease_until",
+            "sync_lease_owner",
+            "next_poll_at",
+            "poll_count",
+            "settle_after",
+        ]
     )
 
     class Meta:
@@ -99,6 +113,10 @@ class OrderSession(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.attention_since is not None
 
     @property
     def is_locked(self) -> bool:

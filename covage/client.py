@@ -39,6 +39,7 @@ from covage.errors import (
     parse_retry_after,
 )
 from covage.schemas import (
+    OFFER_FIELDS,
     Enni,
     ExportStatus,
     HistoricStep,
@@ -268,14 +269,23 @@ class CovageClient:
     ) -> OrderLine:
         """PATCH /api/v1/product_order/{id}/product_order_item/{item_id}.
 
-        ``fields`` limits the body to those fields (the ones changed); None sends them all.
+        ``fields`` limits the body to those fields (the ones changed); None sends every field
+        of the PATCH table. The offer family and technology are not in that table: asking
+        to send them raises ValueError (an existing line's offer cannot change).
         Setting values is idempotent, so this is retried.
         """
+        only = LinePayload.update_field_names() if fields is None else frozenset(fields)
+        refused = only & OFFER_FIELDS
+        if refused:
+            raise ValueError(
+                f"PATCH of an order line cannot carry {', '.join(sorted(refused))}: "
+                "delete the line and create it anew to change its offer."
+            )
         path = f"/api/v1/product_order/{_quote(session_id)}/product_order_item/{_quote(line_id)}"
         response = self._send(
             "PATCH",
             path,
-            json_body=payload.to_wire(only=fields),
+            json_body=payload.to_wire(only=only),
             ids={"session": session_id, "line": line_id},
         )
         return self._parse(OrderLine.from_wire, self._json(response, "PATCH", path), path)

@@ -17,6 +17,7 @@ import csv
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 SESSION_PREFIX = "product_order_"
 CONTACT_PREFIX = "contact_"
@@ -67,6 +68,25 @@ class ExportRow:
     @property
     def line_state(self) -> str:
         return self.line.get("state", "")
+
+    def session_wire(self) -> dict[str, Any]:
+        """The session's cells in the shape of the API's answers (for covage.schemas)."""
+        return {name: (value or None) for name, value in self.session.items()}
+
+    def line_wire(self) -> dict[str, Any]:
+        """The line's cells in the shape of the API's answers: lists where the API has
+        lists, the first contact entry, the termination errors the export lists."""
+        wire: dict[str, Any] = dict(self.line)
+        wire["option_ids"] = [item for item in self.line.get("option_ids", "").split("|") if item]
+        errors = []
+        for entry in self.line.get("termination_error", "").split("|"):
+            if entry.strip():
+                code, _, path = entry.partition(":")
+                errors.append({"code": code, "property_path": path, "value": ""})
+        wire["termination_error"] = errors
+        if any(self.contact.values()):
+            wire["related_contact_information"] = [dict(self.contact)]
+        return wire
 
 
 def _delimiter(sample: str) -> str:

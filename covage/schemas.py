@@ -58,6 +58,10 @@ ORDER_FINAL_STATES = frozenset(
 )
 
 
+# Fields the creating POST takes and the PATCH table does not list.
+OFFER_FIELDS = frozenset({"offer_family", "offer_technology"})
+
+
 # --- Lenient readers --------------------------------------------------------------------------
 
 
@@ -257,8 +261,15 @@ class LinePayload:
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
-        # The request's own fields, also for OrderLine, which adds the response's.
+        """The fields of the creating POST's table (also for OrderLine, which adds the
+        response's)."""
         return frozenset(item.name for item in fields(LinePayload))
+
+    @classmethod
+    def update_field_names(cls) -> frozenset[str]:
+        """The fields of the PATCH table: the POST's, less the offer family and technology,
+        which an existing line cannot change."""
+        return cls.field_names() - OFFER_FIELDS
 
     def to_wire(self, only: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
         """The JSON body, with the tables' names (``enni_2``, ``cpe_networking_number``).

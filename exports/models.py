@@ -20,6 +20,8 @@ class ExportJob(models.Model):
     class Trigger(models.TextChoices):
         MANUAL = "manual", "Manual"
         SCHEDULED = "scheduled", "Scheduled"
+        # Asked by the portal itself to settle an outcome from Covage's documented record.
+        SYSTEM = "system", "Portal check"
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 

@@ -40,7 +40,7 @@ from covage.errors import (
 )
 from exports import conf
 from exports.models import ExportGuard, ExportJob
-from exports.signals import export_stored
+from exports.signals import export_failed, export_stored
 
 logger = logging.getLogger("exports")
 
@@ -177,6 +177,7 @@ def _fail(
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "error_code", "retry_after_until", "finished_at"])
     logger.info("export job=%s ended status=%s code=%s", job.pk, status, code)
+    export_failed.send(sender=ExportJob, job=job)
 
 
 def _release_window(job: ExportJob) -> None:
@@ -246,6 +247,57 @@ def request_export(
         countdown = (start_at - now).total_seconds()
         transaction.on_commit(lambda: _enqueue_start(job.pk, countdown))
     logger.info("export job=%s queued trigger=%s account=%s", job.pk, trigger, account)
+    return job
+
+
+def ensure_export_after(*, moment: datetime, now: datetime | None = None) -> ExportJob:
+    """An export whose snapshot is taken after ``moment``, sharing the account's window with
+    users' exports: an existing one if it qualifies, else a new one queued for when both the
+    window and ``moment`` allow (the portal asks itself, nobody presses the button).
+
+    A job that already holds a qualifying file is announced again (``export_stored``), so that
+    whoever waits on it settles from it at once.
+    """
+    now = now or timezone.now()
+    account = _account()
+    with transaction.atomic():
+        guard = _locked_guard(account)
+        jobs = ExportJob.objects.filter(covage_account=account)
+        started_after = Q(start_claimed_at__gte=moment)
+        waiting_until_after = Q(start_claimed_at__isnull=True, task_id="") & (
+            Q(not_before__gte=moment) | Q(not_before__isnull=True, requested_at__gte=moment)
+        )
+        active = jobs.filter(
+            Q(status__in=ExportJob.ACTIVE_STATUSES)
+            | Q(status=Status.RATE_LIMITED, finished_at__isnull=True)
+        )
+        pending = active.filter(started_after | waiting_until_after).first()
+        if pending is not None:
+            return pending
+        stored = (
+            jobs.filter(status=Status.SUCCEEDED, start_claimed_at__gte=moment)
+            .exclude(file="")
+            .order_by("-start_claimed_at")
+            .first()
+        )
+        if stored is not None:
+            transaction.on_commit(lambda: export_stored.send(sender=ExportJob, job=stored))
+            return stored
+        window_open = guard.next_allowed_at if guard.next_allowed_at else now
+        start_at = max(window_open, moment, now)
+        job = ExportJob.objects.create(
+            requested_by=None,
+            trigger=Trigger.SYSTEM,
+            covage_account=account,
+            requested_at=now,
+            not_before=start_at if start_at > now else None,
+        )
+        guard.next_allowed_at = start_at + conf.window()
+        guard.last_job = job
+        guard.save(update_fields=["next_allowed_at", "last_job"])
+        countdown = (start_at - now).total_seconds()
+        transaction.on_commit(lambda: _enqueue_start(job.pk, countdown))
+    logger.info("export job=%s queued by the portal, snapshot after %s", job.pk, moment)
     return job
 
 
@@ -343,9 +395,10 @@ def _start_already_claimed(job: ExportJob, *, now: datetime) -> NextStep | None:
 def _start_rate_limited(job: ExportJob, exc: CovageRateLimited) -> NextStep | None:
     until = timezone.now() + timedelta(seconds=exc.retry_after)
     _extend_window(job.covage_account, until)
-    retrying = job.trigger == Trigger.SCHEDULED and job.start_attempts < conf.max_start_attempts()
+    unattended = job.trigger in (Trigger.SCHEDULED, Trigger.SYSTEM)
+    retrying = unattended and job.start_attempts < conf.max_start_attempts()
     if retrying:
-        # A scheduled export has nobody to press the button again: wait and ask again.
+        # A scheduled or portal export has nobody to press the button again: ask again.
         job.status = Status.RATE_LIMITED
         job.error = _rate_limited_text(until, retrying=True)
         job.error_code = "429"

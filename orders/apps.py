@@ -12,6 +12,12 @@ def _create_default_schedule(sender: AppConfig, **kwargs: Any) -> None:
     ensure_default_schedule()
 
 
+def _export_failed(sender: type, *, job: Any, **kwargs: Any) -> None:
+    from orders.services.lookups import ask_again_after_failed_export
+
+    ask_again_after_failed_export()
+
+
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
@@ -20,3 +26,7 @@ class OrdersConfig(AppConfig):
         post_migrate.connect(
             _create_default_schedule, sender=self, dispatch_uid="orders.default_schedule"
         )
+        from exports.signals import export_failed
+
+        # Sessions waiting on an export must not wait for one that will never come.
+        export_failed.connect(_export_failed, dispatch_uid="orders.export_failed")

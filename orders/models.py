@@ -87,6 +87,9 @@ class OrderSession(models.Model):
     settle_after = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when automatic work stopped past its bound: the reason in words, for the back
     # office, which resolves it with an admin action. The sweeper leaves such sessions alone.
+    # Times the sweeper re-queued work that had stopped (reset when a sync completes): past
+    # its bound the session needs attention instead of being retried for ever.
+    automatic_retries = models.PositiveSmallIntegerField(default=0, editable=False)
     attention_reason = models.TextField("Needs attention because", blank=True)
     attention_since = models.DateTimeField("Needs attention since", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +102,7 @@ class OrderSession(models.Model):
             "next_poll_at",
             "poll_count",
             "settle_after",
+            "automatic_retries",
         ]
     )
 

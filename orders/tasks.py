@@ -3,6 +3,8 @@
 Every task is acknowledged late (a worker that dies mid-task gets it re-delivered) and
 idempotent (sync leases, written confirmation attempts). Every countdown stays far below the
 broker's visibility timeout, so Redis never re-delivers a task that is merely waiting.
+Every retry has a bound: past it, the session needs attention (orders.services.attention),
+with the reason in words, and the back office resolves it from the admin.
 """
 
 from __future__ import annotations
@@ -12,17 +14,22 @@ import random
 
 from celery import shared_task
 
-from covage.errors import CovageRateLimited, CovageUnavailable
+from covage.errors import CovageError, CovageRateLimited, CovageUnavailable
 from orders import services
 from orders.models import OrderSession
 from orders.services import sweeper
+from orders.services.attention import mark_needs_attention
 from orders.services.sync import mark_given_up
 
 logger = logging.getLogger(__name__)
 
 MAX_COUNTDOWN = 300.0  # seconds; the visibility timeout is an hour
 SYNC_MAX_RETRIES = 8
-POLL_MAX = 720  # about 10 hours of polling at the cap; the sweeper resumes after that
+# Waiting for another worker's lease (about a second each): past this, the sweeper takes over.
+BUSY_MAX_RETRIES = 30
+# Transient failures of a confirmation or a poll: about an hour at the capped backoff.
+CONFIRM_MAX_RETRIES = 60
+POLL_MAX = 720  # about 10 hours of polling at the cap; then the session needs attention
 
 
 def backoff(attempt: int, *, base: float = 2.0, cap: float = 60.0) -> float:
@@ -55,32 +62,51 @@ def sync_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
         if self.request.retries >= self.max_retries:
             mark_given_up(
                 session_id=session_id,
-                message=f"{exc} The portal will try again in a few minutes.",
+                message="Covage did not answer. The portal will try again in a few minutes.",
             )
             return "given_up"
         raise self.retry(exc=exc, countdown=_wait_for(exc, self.request.retries)) from exc
     if result is services.SyncResult.BUSY:
-        if _deferred(self):
+        if _deferred(self) or self.request.retries >= BUSY_MAX_RETRIES:
+            # The lease holder sends what it finds; the sweeper re-queues anything left.
             return result.value
-        # Another worker is pushing this session; what it misses, this run will send. Waiting
-        # does not count against the retries (max_retries=None would mean the task's limit).
-        raise self.retry(countdown=backoff(0, base=1.0), max_retries=self.request.retries + 1)
+        # Another worker is pushing this session; what it misses, this run will send.
+        raise self.retry(countdown=backoff(0, base=1.0), max_retries=BUSY_MAX_RETRIES)
     return result.value
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+def _needs_attention(session_id: int, reason: str) -> str:
+    mark_needs_attention(session_id=session_id, reason=reason)
+    return "attention"
+
+
+@shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES)
 def confirm_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
     if not OrderSession.objects.filter(pk=session_id).exists():
         return "gone"
     try:
         step = services.run_confirmation(session_id=session_id)
     except (CovageUnavailable, CovageRateLimited) as exc:
+        if self.request.retries >= self.max_retries:
+            return _needs_attention(
+                session_id,
+                "Covage did not answer the confirmation for about an hour. Check that Covage "
+                "is reachable, then resolve to confirm again (the portal looks before sending).",
+            )
         if _deferred(self):
             return "deferred"
-        # No limit: the session stays "confirming" on screen until Covage answers; the
-        # countdown is capped, and an outage only slows it down.
         raise self.retry(exc=exc, countdown=_wait_for(exc, min(self.request.retries, 6))) from exc
+    except CovageError as exc:
+        # Anything else Covage answered unexpectedly: stop, and say so, rather than loop.
+        logger.warning("confirmation of session %s stopped: %s", session_id, exc)
+        return _needs_attention(session_id, services.refusal_text(exc))
     if step is services.ConfirmStep.RETRY:
+        if self.request.retries >= self.max_retries:
+            return _needs_attention(
+                session_id,
+                "The confirmation kept waiting for the session's lines to reach Covage. "
+                "Check the lines' errors, then resolve to confirm again.",
+            )
         if _deferred(self):
             return "deferred"
         raise self.retry(countdown=backoff(min(self.request.retries, 5), base=1.0))
@@ -89,38 +115,59 @@ def confirm_session(self, session_id: int) -> str:  # type: ignore[no-untyped-de
     return step.value
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+@shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES)
 def poll_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
     session = OrderSession.objects.filter(pk=session_id).only("poll_count").first()
     if session is None:
         return "gone"
     try:
-        final = services.poll_session(session_id=session_id)
+        result = services.poll_session(session_id=session_id)
     except (CovageUnavailable, CovageRateLimited) as exc:
+        if self.request.retries >= self.max_retries:
+            return _needs_attention(
+                session_id,
+                "Covage did not answer while the portal followed this session for about an "
+                "hour. Resolve to follow it again.",
+            )
         if _deferred(self):
             return "deferred"
         raise self.retry(exc=exc, countdown=_wait_for(exc, min(self.request.retries, 6))) from exc
-    if final:
-        return "final"
-    if session.poll_count < POLL_MAX and not _deferred(self):
+    except CovageError as exc:
+        logger.warning("following session %s stopped: %s", session_id, exc)
+        return _needs_attention(session_id, services.refusal_text(exc))
+    if result is services.PollResult.WAITING and not _deferred(self):
+        if session.poll_count >= POLL_MAX:
+            return _needs_attention(
+                session_id,
+                "Covage has not finished this session after many hours. Ask Covage about "
+                "it, then resolve to follow it again.",
+            )
         poll_session.apply_async((session_id,), countdown=backoff(min(session.poll_count, 5)))
-    return "waiting"
+    return result.value
 
 
 @shared_task(acks_late=True)
 def sweep() -> dict[str, int]:
     """Re-queue work accepted locally that has not reached Covage (a lost message, a broker
     outage, retries given up), and confirmations or polls that stopped. Runs every minute."""
-    counts = {"sync": 0, "confirm": 0, "poll": 0}
-    for session_id in sweeper.sessions_needing_sync():
-        sync_session.delay(session_id)
-        counts["sync"] += 1
-    for session_id in sweeper.confirmations_stalled():
-        confirm_session.delay(session_id)
-        counts["confirm"] += 1
-    for session_id in sweeper.polls_stalled():
-        poll_session.delay(session_id)
-        counts["poll"] += 1
+    counts = {"sync": 0, "confirm": 0, "poll": 0, "export": 0, "attention": 0}
+    for kind, task, stalled in (
+        ("sync", sync_session, sweeper.sessions_needing_sync()),
+        ("confirm", confirm_session, sweeper.confirmations_stalled()),
+        ("poll", poll_session, sweeper.polls_stalled()),
+    ):
+        for session_id in stalled:
+            if sweeper.count_automatic_retry(session_id):
+                task.delay(session_id)
+                counts[kind] += 1
+            else:
+                counts["attention"] += 1
+    for session_id in sweeper.exports_overdue():
+        if sweeper.count_automatic_retry(session_id):
+            sweeper.ask_export_again(session_id)
+            counts["export"] += 1
+        else:
+            counts["attention"] += 1
     if any(counts.values()):
         logger.info("sweeper re-queued %s", counts)
     return counts

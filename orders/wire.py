@@ -15,6 +15,11 @@ from orders.models import (
 )
 from orders.validators import phone_for_covage
 
+# Which line fields each endpoint takes, as its table in the documents lists them: the
+# creating POST takes them all; the PATCH table has no offer family nor technology.
+LINE_CREATE_FIELDS = schemas.LinePayload.field_names()
+LINE_UPDATE_FIELDS = schemas.LinePayload.update_field_names()
+
 CONTACT_FIELDS = tuple(
     f.name for f in LineContact._meta.get_fields() if f.name not in {"id", "line", "position"}
 )

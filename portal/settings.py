@@ -205,6 +205,12 @@ COVAGE_BACKOFF_MAX = env_float("COVAGE_BACKOFF_MAX", 30.0)
 # Longest Retry-After the client sleeps through inside one call; longer waits are raised
 # as RateLimited so that a Celery task can reschedule itself instead of holding a slot.
 COVAGE_MAX_RETRY_AFTER = env_float("COVAGE_MAX_RETRY_AFTER", 10.0)
+# Reading one session back and finding one by external id are not in Covage's documents. The
+# portal uses them while they answer, to recover faster, and settles from CSV exports when
+# they do not (or when this is false: then it never calls them).
+COVAGE_UNDOCUMENTED_LOOKUPS = env_bool("COVAGE_UNDOCUMENTED_LOOKUPS", True)
+# After a 404/405/501 from one of them, how long the portal goes without asking again.
+COVAGE_UNDOCUMENTED_RECHECK_SECONDS = env_int("COVAGE_UNDOCUMENTED_RECHECK_SECONDS", 3600)
 
 # --- Covage sandbox (the simulated API; its knobs) ------------------------------------------
 COVAGE_SANDBOX = {

@@ -5,10 +5,14 @@ sync     pushing drafts to Covage and writing back its answers (tasks call it)
 confirm  confirming a session exactly once and following it to its final state
 tracking following created orders' production (order-tracking API)
 sweeper  finding stalled work for the periodic sweeper
+lookups  the undocumented reads of a session, and waiting for an export when they fail
+settle   settling outcomes and applying states from Covage's CSV export
+attention sessions whose automatic work stopped past its bound, and resolving them
 """
 
 from orders.services.confirm import (
     ConfirmStep,
+    PollResult,
     confirm_session,
     copy_rejected_lines,
     poll_session,
@@ -23,13 +27,14 @@ from orders.services.drafts import (
     save_line_step,
 )
 from orders.services.errors import LockedError, OrderError, StaleLineError
-from orders.services.sync import SyncResult, sync_session
+from orders.services.sync import SyncResult, refusal_text, sync_session
 from orders.services.tracking import track_line, track_orders
 
 __all__ = [
     "ConfirmStep",
     "LockedError",
     "OrderError",
+    "PollResult",
     "StaleLineError",
     "SyncResult",
     "add_line",
@@ -39,6 +44,7 @@ __all__ = [
     "delete_line",
     "duplicate_line",
     "poll_session",
+    "refusal_text",
     "request_sync",
     "run_confirmation",
     "save_line_step",

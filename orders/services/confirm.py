@@ -7,7 +7,9 @@ completed, partial or rejected.
 
 Exactly once: before sending, the attempt is written down. A task that finds an attempt
 already written (a worker died, the answer was lost, a re-delivered message) reads the
-session back from Covage and only sends again if it is still `created`.
+session back from Covage and only sends again if it is still `created`. Reading a session
+back is not documented: where Covage does not serve it, the session waits for a CSV export,
+which settles the outcome and the states (orders.services.settle).
 """
 
 from __future__ import annotations
@@ -22,16 +24,19 @@ from django.utils import timezone
 
 from covage import schemas
 from covage.client import CovageClient, get_client
-from covage.errors import CovageUnavailable, CovageValidationError
+from covage.errors import CovageError, CovageValidationError
 from orders.confirmation import Problem, check_session
 from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services import lookups
 from orders.services.drafts import copy_line_into, create_session, queue_sync
 from orders.services.errors import OrderError
 from orders.services.events import record
 from orders.services.sync import (
+    TRANSIENT_ERRORS,
     SyncResult,
     attempt_may_be_in_flight,
     pending_lines,
+    refusal_text,
     sync_session,
 )
 from orders.steps import split_property_path, step_for_field
@@ -47,6 +52,7 @@ class ConfirmStep(enum.Enum):
     POLL = "poll"  # confirmed at Covage: follow the session
     RETRY = "retry"  # try the confirmation again shortly
     ABORTED = "aborted"  # stopped: the user must act (the reason is in the session's events)
+    WAITING = "waiting"  # an unknown outcome waits for an export (the export re-queues it)
 
 
 def covage_problems(session: OrderSession, lines: list[OrderLine]) -> list[Problem]:
@@ -111,10 +117,15 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
         return ConfirmStep.POLL
     if not session.confirm_requested_at:
         return ConfirmStep.ABORTED  # cancelled meanwhile (an aborted earlier run)
+    if session.settle_after:
+        return ConfirmStep.WAITING
     client = client or get_client()
 
-    if sync_session(session_id=session_id, client=client) is SyncResult.BUSY:
+    synced = sync_session(session_id=session_id, client=client)
+    if synced is SyncResult.BUSY:
         return ConfirmStep.RETRY
+    if synced is SyncResult.WAITING:
+        return ConfirmStep.WAITING
     session.refresh_from_db()
     lines = list(session.lines.filter(deleted_at__isnull=True))
     refused = [line for line in lines if line.rejected_version == line.version]
@@ -128,26 +139,57 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
         if attempt_may_be_in_flight(session.confirm_attempted_at):
             return ConfirmStep.RETRY
         # An earlier attempt may have reached Covage: look before sending again.
-        remote = client.get_session(session.covage_id)
+        try:
+            remote = lookups.read_session(client, session.covage_id)
+        except lookups.LookupUnavailable:
+            lookups.wait_for_export(
+                session, after=session.confirm_attempted_at + lookups.in_flight_window()
+            )
+            record(
+                session=session,
+                action="waiting_for_export",
+                message="Did Covage receive the confirmation? Its next export will tell.",
+                actor="task",
+            )
+            return ConfirmStep.WAITING
+        except CovageError as exc:
+            if isinstance(exc, TRANSIENT_ERRORS):
+                raise
+            return _abort(session, refusal_text(exc))
         if remote.state and remote.state != schemas.SESSION_CREATED:
-            _store_confirmed(session, remote)
+            store_confirmed(session, remote)
             return ConfirmStep.POLL
     OrderSession.objects.filter(pk=session_id).update(confirm_attempted_at=timezone.now())
     try:
         remote = client.confirm_session(session.covage_id)
     except CovageValidationError as exc:
-        current = client.get_session(session.covage_id)
-        if current.state and current.state != schemas.SESSION_CREATED:
-            _store_confirmed(session, current)  # it was ours, answered twice
-            return ConfirmStep.POLL
-        return _abort(session, f"Covage refused the confirmation: {exc}")
-    except CovageUnavailable:
+        return _refused_confirmation(client, session, exc)
+    except TRANSIENT_ERRORS:
         raise  # the task retries; the next run reads the session back first
-    _store_confirmed(session, remote)
+    except CovageError as exc:
+        # 403, 404, credentials: a retry will not help until a person acts.
+        return _abort(session, refusal_text(exc))
+    store_confirmed(session, remote)
     return ConfirmStep.POLL
 
 
-def _store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None:
+def _refused_confirmation(
+    client: CovageClient, session: OrderSession, exc: CovageValidationError
+) -> ConfirmStep:
+    """A refusal may be Covage answering a second confirmation of ours (the first one's
+    answer lost): where the session can be read back, check; otherwise it is a refusal,
+    since without the look-up the portal never confirms twice (it waits for an export)."""
+    try:
+        current = lookups.read_session(client, session.covage_id)
+    except (lookups.LookupUnavailable, CovageError):
+        current = None
+    if current is not None and current.state and current.state != schemas.SESSION_CREATED:
+        store_confirmed(session, current)  # it was ours, answered twice
+        return ConfirmStep.POLL
+    return _abort(session, f"Covage refused the confirmation: {exc}")
+
+
+def store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None:
     with transaction.atomic():
         locked = OrderSession.objects.select_for_update().get(pk=session.pk)
         if not locked.confirmed_at:
@@ -186,13 +228,29 @@ def _store_items(session: OrderSession, items: list[schemas.OrderLine]) -> None:
             )
 
 
-def poll_session(*, session_id: int, client: CovageClient | None = None) -> bool:
-    """Read the session back from Covage and store what changed; True once it is final."""
+class PollResult(enum.Enum):
+    FINAL = "final"
+    WAITING = "waiting"  # not final yet: poll again later
+    EXPORT = "export"  # states come from the next export, which re-queues the poll
+
+
+def poll_session(*, session_id: int, client: CovageClient | None = None) -> PollResult:
+    """Read the session back from Covage and store what changed."""
     session = OrderSession.objects.get(pk=session_id)
     if session.remote_state in schemas.SESSION_FINAL_STATES:
-        return True
+        return PollResult.FINAL
+    if session.settle_after:
+        return PollResult.EXPORT
     client = client or get_client()
-    remote = client.get_session(session.covage_id)
+    try:
+        remote = lookups.read_session(client, session.covage_id)
+    except lookups.LookupUnavailable:
+        # The documented way to learn states: the export (settle applies them).
+        OrderSession.objects.filter(pk=session_id).update(
+            poll_count=session.poll_count + 1, next_poll_at=timezone.now() + POLL_DUE
+        )
+        lookups.wait_for_export(session, after=timezone.now())
+        return PollResult.EXPORT
     values = remote_session_values(remote)
     values["poll_count"] = session.poll_count + 1
     values["next_poll_at"] = timezone.now() + POLL_DUE
@@ -205,7 +263,8 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> bool
             message=f"{session.remote_state or '—'} → {remote.state}",
             actor="task",
         )
-    return remote.state in schemas.SESSION_FINAL_STATES
+    final = remote.state in schemas.SESSION_FINAL_STATES
+    return PollResult.FINAL if final else PollResult.WAITING
 
 
 @transaction.atomic

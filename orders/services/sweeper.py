@@ -1,4 +1,9 @@
-"""Finding work that was accepted locally but has stalled (read by the sweeper task)."""
+"""Finding work that was accepted locally but has stalled (read by the sweeper task).
+
+Sessions that need attention are left alone (a person resolves them), and so are sessions
+waiting for an export until that export is overdue. Each re-queue counts against the
+session's bound (MAX_AUTOMATIC_RETRIES); past it, the session needs attention instead.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,36 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from covage import schemas
+from exports import conf as export_conf
 from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services.attention import mark_needs_attention
+from orders.services.lookups import wait_for_export
 
 # Younger work is most likely still in the queue: leave it to its own task.
 GRACE = timedelta(minutes=2)
+# Re-queues of one session's stalled work before a person must look (about an hour or more:
+# each sync run itself retries for several minutes).
+MAX_AUTOMATIC_RETRIES = 10
+# Automatic work stopped on these: the sweeper does not touch them.
+LEFT_ALONE = Q(attention_since__isnull=False) | Q(settle_after__isnull=False)
+
+
+def count_automatic_retry(session_id: int) -> bool:
+    """Count one re-queue; False (and the session needs attention) past the bound."""
+    session = OrderSession.objects.filter(pk=session_id).only("automatic_retries").first()
+    if session is None:
+        return False
+    if session.automatic_retries >= MAX_AUTOMATIC_RETRIES:
+        mark_needs_attention(
+            session_id=session_id,
+            reason=(
+                "The portal tried again many times without reaching Covage. Check the "
+                "session's last error, then resolve it to try again."
+            ),
+        )
+        return False
+    OrderSession.objects.filter(pk=session_id).update(automatic_retries=F("automatic_retries") + 1)
+    return True
 
 
 def sessions_needing_sync(*, grace: timedelta = GRACE) -> list[int]:
@@ -21,8 +52,11 @@ def sessions_needing_sync(*, grace: timedelta = GRACE) -> list[int]:
         Q(deleted_at__isnull=True, synced_version__lt=F("version"))
         & ~Q(rejected_version=F("version"))
     )
-    lines = OrderLine.objects.filter(pending, updated_at__lt=cutoff).exclude(
-        session__sync_lease_until__gt=timezone.now()
+    lines = (
+        OrderLine.objects.filter(pending, updated_at__lt=cutoff)
+        .exclude(session__sync_lease_until__gt=timezone.now())
+        .exclude(session__attention_since__isnull=False)
+        .exclude(session__settle_after__isnull=False)
     )
     return sorted(set(lines.values_list("session_id", flat=True)))
 
@@ -34,7 +68,9 @@ def confirmations_stalled(*, grace: timedelta = GRACE) -> list[int]:
             sync_status=SyncStatus.CONFIRMING,
             confirm_requested_at__lt=cutoff,
             confirmed_at__isnull=True,
-        ).values_list("pk", flat=True)
+        )
+        .exclude(LEFT_ALONE)
+        .values_list("pk", flat=True)
     )
 
 
@@ -45,5 +81,22 @@ def polls_stalled(*, grace: timedelta = timedelta(minutes=5)) -> list[int]:
         OrderSession.objects.filter(confirmed_at__isnull=False)
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=cutoff))
         .exclude(remote_state__in=schemas.SESSION_FINAL_STATES)
+        .exclude(LEFT_ALONE)
         .values_list("pk", flat=True)
     )
+
+
+def exports_overdue() -> list[int]:
+    """Sessions waiting for an export that should have come by now (it failed, or its
+    message was lost): two export windows and a grace period after the moment they wait for."""
+    cutoff = timezone.now() - 2 * export_conf.window() - GRACE
+    return list(
+        OrderSession.objects.filter(settle_after__lt=cutoff, attention_since__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def ask_export_again(session_id: int) -> None:
+    session = OrderSession.objects.get(pk=session_id)
+    wait_for_export(session, after=timezone.now())

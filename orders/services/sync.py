@@ -6,8 +6,13 @@ One worker at a time handles a session (a lease on the row). For each session:
 3. create or PATCH every line whose version Covage has not got — after an ambiguous create,
    read the session back and recognise the line by its external_id;
 4. write back ids, states, references, `state_change` and `termination_error` entries.
-Field errors Covage returns are kept on the line (shown on the field and step); transient
-failures are raised so the task retries with backoff. No database lock is held during a call.
+The look-ups of steps 1 and 3 are not documented: where Covage does not serve them, the
+session waits for a CSV export (orders.services.settle) and nothing is sent again until the
+export shows whether the first request arrived.
+Field errors Covage returned are kept on the line (shown on the field and step); transient
+failures are raised so the task retries with backoff; any other refusal (403, 404, ...) stops
+the automatic work on the waiting lines, with the reason, until a person acts. No database
+lock is held during a call.
 """
 
 from __future__ import annotations
@@ -20,21 +25,25 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from covage import schemas
 from covage.client import CovageClient, get_client
 from covage.errors import (
+    CovageAuthenticationError,
     CovageError,
     CovageNotFound,
+    CovagePermissionDenied,
     CovageRateLimited,
     CovageUnavailable,
     CovageValidationError,
 )
 from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services import lookups
 from orders.services.events import record
 from orders.wire import (
+    LINE_UPDATE_FIELDS,
     apply_remote_line,
     line_payload,
     remote_session_values,
@@ -43,9 +52,8 @@ from orders.wire import (
 
 logger = logging.getLogger(__name__)
 
-# Every field of the payload is sent on PATCH (nulls included), so a cleared value is cleared
-# at Covage too.
-ALL_LINE_FIELDS = schemas.LinePayload.field_names()
+# Every field of the PATCH table is sent (nulls included), so a cleared value is cleared at
+# Covage too; the offer fields are not in that table (see wire.LINE_UPDATE_FIELDS).
 TRANSIENT_ERRORS = (CovageUnavailable, CovageRateLimited)
 
 
@@ -53,6 +61,7 @@ class SyncResult(enum.Enum):
     DONE = "done"
     BUSY = "busy"  # another worker holds the session: try again shortly
     NOTHING = "nothing"
+    WAITING = "waiting"  # an unknown outcome waits for an export (the export re-queues it)
 
 
 def _lease_duration() -> timedelta:
@@ -106,6 +115,10 @@ class AttemptInFlight(CovageUnavailable):
     """An earlier attempt may still be running at Covage: try again a little later."""
 
 
+class AwaitingExport(Exception):
+    """An unknown outcome can only be settled by an export: nothing is sent meanwhile."""
+
+
 def pending_lines(session: OrderSession) -> list[OrderLine]:
     """Live lines whose current version Covage has not got (and has not refused)."""
     lines = session.lines.filter(deleted_at__isnull=True).prefetch_related("contacts")
@@ -116,43 +129,105 @@ def pending_lines(session: OrderSession) -> list[OrderLine]:
     ]
 
 
+def offer_differs(line: OrderLine, remote: schemas.OrderLine) -> bool:
+    return (remote.offer_family, remote.offer_technology) != (
+        line.offer_family,
+        line.offer_technology,
+    )
+
+
+def discard_remote_line(session: OrderSession, covage_id: str) -> None:
+    """Have the sync DELETE a line that Covage holds and no portal line should be linked to
+    (an earlier attempt's, with an offer that PATCH cannot change): a placeholder line,
+    already deleted here, carries its id until Covage confirms the DELETE."""
+    if OrderLine.objects.filter(covage_id=covage_id).exists():
+        return
+    OrderLine.objects.create(
+        session=session,
+        position=0,
+        covage_id=covage_id,
+        deleted_at=timezone.now(),
+        sync_status=SyncStatus.SYNCING,
+    )
+    record(session=session, action="remote_line_discarded", message=covage_id, actor="sync")
+
+
 def sync_session(*, session_id: int, client: CovageClient | None = None) -> SyncResult:
     lease = Lease(session_id)
     if not lease.acquire():
         return SyncResult.BUSY
     try:
         session = OrderSession.objects.get(pk=session_id)
+        if session.settle_after and not session.covage_id:
+            return SyncResult.WAITING  # the session's own creation waits for an export
         deletions = list(session.lines.filter(deleted_at__isnull=False).exclude(covage_id=""))
         lines = pending_lines(session)
         if not deletions and not lines:
             _finish(session)
             return SyncResult.NOTHING
         client = client or get_client()
+        waiting = False
         try:
-            _ensure_remote_session(client, session)
+            try:
+                _ensure_remote_session(client, session)
+            except AwaitingExport:
+                return SyncResult.WAITING
             lease.renew()
             for line in deletions:
                 _push_delete(client, session, line)
                 lease.renew()
             for line in lines:
-                _push_line(client, session, line)
+                try:
+                    _push_line(client, session, line)
+                except AwaitingExport:
+                    waiting = True  # this line waits; the others go on
                 lease.renew()
         except TRANSIENT_ERRORS as exc:
             _note_session_error(session, str(exc))
             raise
         except CovageError as exc:
-            # Credentials, permissions, an unexpected answer: retrying will not help until a
-            # person acts, so say it on every waiting line.
-            _note_session_error(session, str(exc))
-            session.lines.filter(
-                Q(deleted_at__isnull=False) | Q(sync_status=SyncStatus.SYNCING)
-            ).update(sync_status=SyncStatus.SYNC_FAILED, last_sync_error=str(exc))
+            _stop_on_refusal(session, exc)
             _finish(session)
             return SyncResult.DONE
         _finish(session)
-        return SyncResult.DONE
+        return SyncResult.WAITING if waiting else SyncResult.DONE
     finally:
         lease.release()
+
+
+def _stop_on_refusal(session: OrderSession, exc: CovageError) -> None:
+    """Credentials, permissions (403), a missing object (404), an unexpected answer: a retry
+    will not help until a person acts. Say it on every waiting line, and mark their versions
+    as refused so that neither the task nor the sweeper sends them again by itself (the
+    Retry button, or the next change, does)."""
+    message = refusal_text(exc)
+    logger.warning("sync of session %s stopped: %s", session.pk, exc)
+    _note_session_error(session, message)
+    session.lines.filter(Q(deleted_at__isnull=False) | Q(sync_status=SyncStatus.SYNCING)).update(
+        sync_status=SyncStatus.SYNC_FAILED,
+        last_sync_error=message,
+        rejected_version=F("version"),
+    )
+
+
+def refusal_text(exc: CovageError) -> str:
+    """What a user reads when Covage refuses outright: what to do, never hosts or accounts."""
+    if isinstance(exc, CovageAuthenticationError):
+        return (
+            "Covage did not accept the portal's credentials. An administrator must check the "
+            "Covage account settings; then press Retry."
+        )
+    if isinstance(exc, CovagePermissionDenied):
+        return (
+            "Covage refused: the portal's account is not allowed to do this (HTTP 403). "
+            "Ask your administrator to check the account's rights with Covage, then press Retry."
+        )
+    if isinstance(exc, CovageNotFound):
+        return (
+            "Covage no longer knows this session or line (HTTP 404). The back office must "
+            "check it before anything is sent again."
+        )
+    return f"Covage refused the request ({exc.status or 'no answer'}). Contact the back office."
 
 
 def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
@@ -163,8 +238,7 @@ def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
         if attempt_may_be_in_flight(session.create_attempted_at):
             raise AttemptInFlight("An earlier attempt to create the session may still be running.")
         # An earlier POST may have been processed although its answer was lost.
-        found = client.find_sessions(external_id=session.external_id)
-        remote = found[0] if found else None
+        remote = _look_up_session(client, session)
     if remote is None:
         attempts = OrderSession.objects.filter(pk=session.pk)
         attempts.update(create_attempted_at=timezone.now())
@@ -176,10 +250,14 @@ def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
             if not _is_ambiguous(exc):
                 attempts.update(create_attempted_at=None)  # a definite "no": nothing to find
                 raise
-            found = client.find_sessions(external_id=session.external_id)
-            if not found:
+            # Too early to be sure (the request may still be running): look once now, and
+            # otherwise let the task retry, which looks again after the in-flight window.
+            try:
+                remote = lookups.find_session(client, session.external_id)
+            except lookups.LookupUnavailable:
+                remote = None
+            if remote is None:
                 raise
-            remote = found[0]
     OrderSession.objects.filter(pk=session.pk).update(**remote_session_values(remote))
     session.refresh_from_db()
     record(
@@ -188,6 +266,25 @@ def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
         message=session.covage_id,
         actor="sync",
     )
+
+
+def _look_up_session(client: CovageClient, session: OrderSession) -> schemas.OrderSession | None:
+    """The session an earlier POST created, None if Covage has none; raises AwaitingExport
+    when only an export can tell."""
+    try:
+        return lookups.find_session(client, session.external_id)
+    except lookups.LookupUnavailable:
+        assert session.create_attempted_at is not None
+        lookups.wait_for_export(
+            session, after=session.create_attempted_at + lookups.in_flight_window()
+        )
+        record(
+            session=session,
+            action="waiting_for_export",
+            message="Did Covage create the session? Its next export will tell.",
+            actor="sync",
+        )
+        raise AwaitingExport() from None
 
 
 def _push_delete(client: CovageClient, session: OrderSession, line: OrderLine) -> None:
@@ -209,7 +306,7 @@ def _push_line(client: CovageClient, session: OrderSession, line: OrderLine) -> 
     try:
         if line.covage_id:
             remote = client.update_line(
-                session.covage_id, line.covage_id, payload, fields=ALL_LINE_FIELDS
+                session.covage_id, line.covage_id, payload, fields=LINE_UPDATE_FIELDS
             )
         else:
             remote = _create_line(client, session, line, payload)
@@ -229,10 +326,22 @@ def _create_line(
         if attempt_may_be_in_flight(line.create_attempted_at):
             raise AttemptInFlight("An earlier attempt to create the line may still be running.")
         # An earlier POST may have created it: look among the session's lines first.
-        found = _find_remote_line(client, session, line)
+        try:
+            found = _find_remote_line(client, session, line)
+        except lookups.LookupUnavailable:
+            lookups.wait_for_export(
+                session, after=line.create_attempted_at + lookups.in_flight_window()
+            )
+            record(
+                session=session,
+                line=line,
+                action="waiting_for_export",
+                message=f"Did Covage create line {line.position}? Its next export will tell.",
+                actor="sync",
+            )
+            raise AwaitingExport() from None
         if found is not None:
-            # Covage has the version of that attempt; send this one on top.
-            return client.update_line(session.covage_id, found.id, payload, fields=ALL_LINE_FIELDS)
+            return _adopt_found_line(client, session, line, found, payload)
     attempts = OrderLine.objects.filter(pk=line.pk)
     attempts.update(create_attempted_at=timezone.now())
     try:
@@ -241,17 +350,37 @@ def _create_line(
         if not _is_ambiguous(exc):
             attempts.update(create_attempted_at=None)  # a definite "no": nothing to find
             raise
-        found = _find_remote_line(client, session, line)
+        try:
+            found = _find_remote_line(client, session, line)
+        except lookups.LookupUnavailable:
+            found = None  # the task retries, and settles it after the in-flight window
         if found is None:
             raise
-        return client.update_line(session.covage_id, found.id, payload, fields=ALL_LINE_FIELDS)
+        return _adopt_found_line(client, session, line, found, payload)
+
+
+def _adopt_found_line(
+    client: CovageClient,
+    session: OrderSession,
+    line: OrderLine,
+    found: schemas.OrderLine,
+    payload: schemas.LinePayload,
+) -> schemas.OrderLine:
+    """Covage has the version of an earlier attempt: send this one on top, or, when the offer
+    changed meanwhile (PATCH cannot change it), delete that line and create this one anew."""
+    if offer_differs(line, found):
+        client.delete_line(session.covage_id, found.id)
+        record(session=session, action="remote_line_discarded", message=found.id, actor="sync")
+        OrderLine.objects.filter(pk=line.pk).update(create_attempted_at=timezone.now())
+        return client.create_line(session.covage_id, payload)
+    return client.update_line(session.covage_id, found.id, payload, fields=LINE_UPDATE_FIELDS)
 
 
 def _find_remote_line(
     client: CovageClient, session: OrderSession, line: OrderLine
 ) -> schemas.OrderLine | None:
     """The remote line carrying this line's external_id and not linked to another line."""
-    remote_session = client.get_session(session.covage_id)
+    remote_session = lookups.read_session(client, session.covage_id)
     taken = set(
         session.lines.exclude(pk=line.pk).exclude(covage_id="").values_list("covage_id", flat=True)
     )
@@ -327,9 +456,9 @@ def _finish(session: OrderSession) -> None:
         status = SyncStatus.SYNCED
     else:
         status = SyncStatus.DRAFT
-    values = {"sync_status": status}
+    values: dict[str, object] = {"sync_status": status}
     if status == SyncStatus.SYNCED:
-        values.update(last_synced_at=timezone.now(), last_sync_error="")
+        values.update(last_synced_at=timezone.now(), last_sync_error="", automatic_retries=0)
     OrderSession.objects.filter(pk=session.pk).update(**values)
 
 

@@ -227,6 +227,27 @@ def test_update_line_patches_only_the_given_fields(
     assert body_of(call) == {"enni": "AZ001234", "vlan_reference": 1257}
 
 
+def test_update_line_sends_exactly_the_patch_tables_fields(
+    mock: responses.RequestsMock, client: CovageClient
+) -> None:
+    url = f"{API}/api/v1/product_order/{SESSION_ID}/product_order_item/{LINE_ID}"
+    mock.patch(url, json=line_json())
+    client.update_line(SESSION_ID, LINE_ID, payload())
+    sent = body_of(api_calls(mock)[0])
+    # The PATCH table lists the POST's fields less the offer family and technology.
+    assert set(sent) == LinePayload.field_names() - {"offer_family", "offer_technology"}
+    assert set(sent) == LinePayload.update_field_names()
+
+
+@pytest.mark.parametrize("field", ["offer_family", "offer_technology"])
+def test_update_line_refuses_to_send_an_offer_field(
+    mock: responses.RequestsMock, client: CovageClient, field: str
+) -> None:
+    with pytest.raises(ValueError, match="delete the line and create it anew"):
+        client.update_line(SESSION_ID, LINE_ID, payload(), fields={field, "note"})
+    assert api_calls(mock) == []
+
+
 def test_delete_line_uses_the_documented_path_without_v1(
     mock: responses.RequestsMock, client: CovageClient
 ) -> None:

@@ -44,7 +44,7 @@ def test_progress_then_final_states_and_rejection_reasons(sandbox_url, client, s
     assert 'hx-swap-oob="true"' in history[:200] and "Confirmed at covage" in history
 
     settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "CONFIRM_DELAY": 0.0}
-    assert services.poll_session(session_id=session.pk) is True
+    assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
     body = lines_partial(client, session)
     assert "2 of 2 lines decided" in body
     assert "hx-trigger" not in body  # final: the polling stops

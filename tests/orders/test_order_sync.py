@@ -185,7 +185,7 @@ def test_confirm_end_to_end_exactly_once(sandbox_url, user):
     assert services.run_confirmation(session_id=session.pk) is services.ConfirmStep.POLL
     confirms = SandboxCall.objects.filter(method="PATCH", path__endswith="/confirm/")
     assert confirms.count() == 1
-    assert services.poll_session(session_id=session.pk) is True
+    assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
     session.refresh_from_db()
     assert session.sync_status == SyncStatus.CONFIRMED and session.remote_state == "completed"
     for line in session.lines.all():
@@ -239,7 +239,7 @@ def test_rejected_lines_get_their_errors_and_can_be_copied(sandbox_url, user):
         sync_status=SyncStatus.CONFIRMING, confirm_requested_at=timezone.now()
     )
     assert services.run_confirmation(session_id=session.pk) is services.ConfirmStep.POLL
-    assert services.poll_session(session_id=session.pk) is True
+    assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
     session.refresh_from_db()
     bad.refresh_from_db()
     assert session.remote_state == "partial"
@@ -259,7 +259,7 @@ def test_created_orders_are_followed_until_delivered(sandbox_url, user, settings
     session = services.create_session(user=user)
     fill_line(user, session)
     services.confirm_session(user=user, session=session)
-    assert services.poll_session(session_id=session.pk) is True
+    assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
     line = session.lines.get()
     assert services.track_orders() == 1
     line.refresh_from_db()

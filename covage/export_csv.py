@@ -17,7 +17,7 @@ import csv
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 SESSION_PREFIX = "product_order_"
 CONTACT_PREFIX = "contact_"
@@ -126,3 +126,31 @@ def read_export(path: str | os.PathLike[str]) -> Iterator[ExportRow]:
             if not row.line_id:
                 row.line, row.contact = {}, {}
             yield row
+
+
+def copy_sessions(
+    source: str | os.PathLike[str], destination: IO[str], session_ids: set[str]
+) -> int:
+    """Copy the header and the rows of the sessions ``session_ids`` (Covage ids) from the
+    export ``source`` to ``destination``, cells untouched; returns the rows copied."""
+    copied = 0
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        sample = handle.read(_SNIFF_BYTES)
+        handle.seek(0)
+        delimiter = _delimiter(sample)
+        reader = csv.reader(handle, delimiter=delimiter)
+        writer = csv.writer(destination, delimiter=delimiter, lineterminator="\r\n")
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ExportFormatError("The export file is empty.") from None
+        columns = [_column(name) for name in header]
+        if ("session", "id") not in columns:
+            raise ExportFormatError("The export file has no product_order_id column.")
+        position = columns.index(("session", "id"))
+        writer.writerow(header)
+        for cells in reader:
+            if len(cells) > position and cells[position] in session_ids:
+                writer.writerow(cells)
+                copied += 1
+    return copied

@@ -48,6 +48,10 @@ class ExportJob(models.Model):
     stopped_at = models.DateTimeField("stopped (Covage)", null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to="exports/", blank=True, max_length=255)
+    # What a salesperson downloads: the rows of their own sessions only, cut from ``file``
+    # (the account-wide file, for the back office and the portal's reconciliation).
+    owner_file = models.FileField(upload_to="exports/", blank=True, max_length=255)
+    owner_row_count = models.PositiveIntegerField(null=True, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
     row_count = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="What went wrong, in words for the user.")

@@ -38,9 +38,12 @@ from covage.errors import (
     CovageRateLimited,
     CovageUnavailable,
 )
+from covage.export_csv import copy_sessions
 from exports import conf
 from exports.models import ExportGuard, ExportJob
 from exports.signals import export_failed, export_stored
+from orders.models import OrderSession
+from portal.roles import is_back_office
 
 logger = logging.getLogger("exports")
 
@@ -97,13 +100,13 @@ def explain_error(error: CovageError, *, account: str) -> tuple[str, str]:
     if isinstance(error, CovageAuthenticationError):
         return (
             "Covage refused the portal's credentials (HTTP 401). An administrator must check "
-            f"the Covage user name and password the portal uses (account “{account}”).",
+            "the Covage user name and password the portal uses.",
             "401",
         )
     if isinstance(error, CovagePermissionDenied):
         return (
-            f"Covage says the portal's account “{account}” may not export order data "
-            "(HTTP 403). Ask Covage to grant this account the export right.",
+            "Covage says the portal's account may not export order data (HTTP 403). Ask "
+            "your administrator to have Covage grant it the export right.",
             "403",
         )
     if isinstance(error, CovageNotFound):
@@ -120,10 +123,13 @@ def explain_error(error: CovageError, *, account: str) -> tuple[str, str]:
                 "timeout",
             )
         return (
-            f"Covage could not be reached ({error}). Try again in a few minutes.",
+            "Covage could not be reached. Try again in a few minutes.",
             code if error.status else (error.reason or "unavailable"),
         )
-    return (f"Covage refused the export: {error}", code)
+    return (
+        "Covage refused the export. Try again later; if it happens again, tell your administrator.",
+        code,
+    )
 
 
 def _rate_limited_text(until: datetime, *, retrying: bool) -> str:
@@ -526,6 +532,9 @@ def _partial_dir(storage: Storage) -> str | None:
     except NotImplementedError:
         return None
     folder.mkdir(parents=True, exist_ok=True)
+    # Half-written exports hold personal data too: the portal's user only.
+    for part in (folder, folder.parent):
+        part.chmod(0o700)
     return str(folder)
 
 
@@ -621,6 +630,7 @@ def _download(job: ExportJob) -> bool | None:
             _fail(job, error=text, code=code)
             return False
         rows = counter.data_rows
+        owner_rows = _cut_owner_file(job, temporary_path)
         with open(temporary_path, "rb") as stored:
             downloaded = _DownloadedFile(stored, temporary_path)
             job.file.save(job.download_filename, downloaded, save=False)
@@ -632,6 +642,7 @@ def _download(job: ExportJob) -> bool | None:
     job.status = Status.SUCCEEDED
     job.size_bytes = size
     job.row_count = rows
+    job.owner_row_count = owner_rows
     job.finished_at = finished
     job.expires_at = finished + conf.retention()
     job.error = ""
@@ -642,6 +653,8 @@ def _download(job: ExportJob) -> bool | None:
             "file",
             "size_bytes",
             "row_count",
+            "owner_file",
+            "owner_row_count",
             "finished_at",
             "expires_at",
             "error",
@@ -653,6 +666,48 @@ def _download(job: ExportJob) -> bool | None:
     return True
 
 
+def _cut_owner_file(job: ExportJob, full_path: str) -> int | None:
+    """A salesperson's export holds the rows of their own sessions only (contacts are
+    personal data): cut them from the account-wide file into ``owner_file``. None when the
+    requester sees every session (back office) or nobody asked (scheduled, portal checks)."""
+    user = job.requested_by
+    if user is None or is_back_office(user):
+        return None
+    own = set(
+        OrderSession.objects.filter(owner=user)
+        .exclude(covage_id="")
+        .values_list("covage_id", flat=True)
+    )
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, moved by storage
+        mode="w",
+        encoding="utf-8",
+        newline="",
+        prefix=f"export-{job.pk}-own-",
+        suffix=".part",
+        dir=os.path.dirname(full_path),
+        delete=False,
+    )
+    try:
+        with handle:
+            rows = copy_sessions(full_path, handle, own)
+        with open(handle.name, "rb") as stored:
+            job.owner_file.save(
+                job.download_filename, _DownloadedFile(stored, handle.name), save=False
+            )
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)
+    return rows
+
+
+def file_for(job: ExportJob, user: AbstractBaseUser) -> Any:
+    """The file ``user`` may download for ``job``: the account-wide one for the back office,
+    their own rows for a salesperson (None when there is none)."""
+    if is_back_office(user):
+        return job.file or None
+    return job.owner_file or None
+
+
 # --- Housekeeping and the back office ---------------------------------------------------------
 
 
@@ -660,9 +715,11 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
     """Delete the files of expired exports (the jobs stay, as history). Returns how many."""
     now = now or timezone.now()
     purged = 0
-    for job in ExportJob.objects.filter(expires_at__lte=now).exclude(file="").iterator():
+    expired = ExportJob.objects.filter(expires_at__lte=now).exclude(file="", owner_file="")
+    for job in expired.iterator():
         job.file.delete(save=False)
-        job.save(update_fields=["file"])
+        job.owner_file.delete(save=False)
+        job.save(update_fields=["file", "owner_file"])
         purged += 1
     purged += _purge_abandoned_partials(now)
     if purged:

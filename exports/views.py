@@ -79,10 +79,12 @@ def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 def download(request: HttpRequest, job_id: int) -> FileResponse:
     job = selectors.export_job_for(user=request.user, job_id=job_id)
-    if not job.is_downloadable or not job.file.storage.exists(job.file.name):
+    # A salesperson gets the rows of their own sessions; the back office the whole file.
+    stored = services.file_for(job, request.user)
+    if not job.is_downloadable or stored is None or not stored.storage.exists(stored.name):
         raise Http404("This export has no file (not ready, failed or expired).")
     return FileResponse(
-        job.file.open("rb"),
+        stored.open("rb"),
         as_attachment=True,
         filename=job.download_filename,
         content_type="text/csv; charset=utf-8",

@@ -8,7 +8,9 @@ the step (orders/steps.py), which is what `services.save_line_step` takes.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+from urllib.parse import urlencode
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row
@@ -17,18 +19,25 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from orders import referentials, selectors, validators
 from orders.confirmation import CPE_OPTION, has_cpe_option, is_dia
 from orders.models import LineContact, OrderLine, SyncStatus
 from orders.selectors import SESSION_REMOTE_STATES
-from orders.steps import ADDRESS, CUSTOMER, OFFER, REVIEW, STEPS_BY_SLUG, TECHNICAL, Step
+from orders.services.drafts import OFFER_FIELDS, offer_is_fixed
+from orders.steps import ADDRESS, CUSTOMER, OFFER, REVIEW, STEPS, STEPS_BY_SLUG, TECHNICAL, Step
 
 # Options a salesperson picks from; any other option id is typed in "Other options".
 KNOWN_OPTIONS = ((CPE_OPTION, f"CPE supplied by Covage ({CPE_OPTION})"),)
 OFFER_FAMILIES = ("BPE", "BPEA", "DIA")
 
 DIA_NOTICE = "Covage sets the ENNI for the DIA offer: the ENNI fields are left empty."
+OFFER_FIXED_HELP = _(
+    "Covage cannot change the offer of a line it already has. To order another offer, "
+    "replace the line."
+)
+REPLACE_ACTION = _("Replace the line with another offer")
 CPE_WITHOUT_OPTION = (
     f"CPE details only apply with option {CPE_OPTION} (CPE supplied by Covage): "
     "tick it on the Offer step first, or leave this empty."
@@ -172,7 +181,7 @@ def _select_or_text(
     if not referential.available:
         return _text(name, max_length=64)
     choices = [("", "—"), *values]
-    if current and current not in {value for value, _ in values}:
+    if current and current not in {value for value, _label in values}:
         choices.append((current, f"{current} (not in Covage's list)"))
     return forms.ChoiceField(
         label=label_for(name), help_text=HELP.get(name, ""), required=False, choices=choices
@@ -354,7 +363,7 @@ class OfferForm(StepForm):
 
     def build_fields(self) -> None:
         current_options = [str(option) for option in self.line.option_ids or []]
-        known = {value for value, _ in KNOWN_OPTIONS}
+        known = {value for value, _label in KNOWN_OPTIONS}
         self.fields["product_offering_id"] = _text("product_offering_id", max_length=64)
         self.fields["product_offering_qualification_item_id"] = _text(
             "product_offering_qualification_item_id", max_length=64
@@ -387,6 +396,47 @@ class OfferForm(StepForm):
         if notice:
             self.notices.append(notice)
         self.fields["external_id"] = _text("external_id", max_length=64)
+        self.offer_fixed = offer_is_fixed(self.line)
+        if self.offer_fixed:
+            self._fix_offer()
+
+    def _fix_offer(self) -> None:
+        """Show the offer as fixed. Not a Django "disabled" field, which would drop a value
+        that still arrives (from a page opened before Covage had the line): such a value
+        goes to the service, which refuses it on the field instead of losing it silently.
+        A browser does not send disabled inputs, so a missing value means "unchanged"."""
+        for name in OFFER_FIELDS:
+            field = self.fields[name]
+            field.help_text = OFFER_FIXED_HELP
+            field.widget.attrs["disabled"] = True
+        if self.is_bound and any(name not in self.data for name in OFFER_FIELDS):
+            self.data = self.data.copy()
+            for name in OFFER_FIELDS:
+                if name not in self.data:
+                    self.data[name] = getattr(self.line, name)
+
+    def replace_url(self) -> str:
+        """The replacement page, with the offer typed here when it differs from the line's."""
+        url = reverse("orders:replace_line", args=[self.line.session_id, self.line.pk])
+        if self.is_bound:
+            typed = {name: str(self.data.get(name, "")).strip() for name in OFFER_FIELDS}
+            if any(typed[name] != getattr(self.line, name) for name in OFFER_FIELDS):
+                url += "?" + urlencode(typed)
+        return url
+
+    def _replace_action(self) -> list[HTML]:
+        if not self.offer_fixed:
+            return []
+        return [
+            HTML(
+                format_html(
+                    '<p class="mb-3"><a class="btn btn-sm btn-outline-secondary" '
+                    'id="replace-line" href="{}">{}</a></p>',
+                    self.replace_url(),
+                    REPLACE_ACTION,
+                )
+            )
+        ]
 
     def layout(self) -> Layout:
         return Layout(
@@ -399,6 +449,7 @@ class OfferForm(StepForm):
             Fieldset(
                 "Offer",
                 Row(Column("offer_family"), Column("offer_technology")),
+                *self._replace_action(),
                 "option_ids",
                 "other_option_ids",
             ),
@@ -769,6 +820,134 @@ assert set(STEP_FORMS) == set(STEPS_BY_SLUG)
 
 def step_form(slug: str, *, line: OrderLine, data: Any = None, **kwargs: Any) -> StepForm:
     return STEP_FORMS[slug](data, line=line, **kwargs)
+
+
+# --- Replacing a line with another offer ------------------------------------------------------
+
+
+class ReplaceOfferForm(forms.Form):
+    """The offer of the line that replaces one Covage already has (its offer is fixed)."""
+
+    offer_family = forms.ChoiceField(label=_("New offer family"), required=True)
+    offer_technology = forms.CharField(
+        label=_("New offer technology"),
+        required=False,
+        max_length=32,
+        help_text=_("As the eligibility result gives it, for example FIBDE."),
+    )
+
+    def __init__(self, *args: Any, line: OrderLine, **kwargs: Any) -> None:
+        self.line = line
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(value, value) for value in OFFER_FAMILIES]
+        typed = str(self.initial.get("offer_family") or "").strip().upper()
+        for family in (line.offer_family, typed):
+            if family and family not in {value for value, _label in choices}:
+                choices.append((family, family))
+        self.fields["offer_family"].choices = choices
+
+    def clean_offer_family(self) -> str:
+        return self.cleaned_data["offer_family"].strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        family = cleaned.get("offer_family")
+        technology = cleaned.get("offer_technology", "")
+        if family is not None and (family, technology) == (
+            self.line.offer_family,
+            self.line.offer_technology,
+        ):
+            raise ValidationError(
+                _("The line already has this offer: choose another offer family or technology."),
+                code="same_offer",
+            )
+        return cleaned
+
+
+# --- Every step at once (the back office's correction page) ----------------------------------
+
+
+def correction_field_names() -> list[tuple[Step, list[str]]]:
+    """The fields of each step on the correction page, in the steps' order."""
+    result = []
+    for step in STEPS:
+        names = list(dict.fromkeys((*step.line_fields, *step.contact_fields)))
+        if "option_ids" in names:
+            names.insert(names.index("option_ids") + 1, "other_option_ids")
+        result.append((step, names))
+    return result
+
+
+class LineCorrection:
+    """The five step forms of one line at once: each step's values are checked by its own
+    form, exactly as on the step pages, and each form sees the line with the values of the
+    steps before it (so that the technical step follows an offer changed in the same save).
+
+    Unlike a step page, nothing is saved while any value is wrong: `errors` then says which.
+    """
+
+    def __init__(self, line: OrderLine, data: Any = None) -> None:
+        self.forms: list[StepForm] = []
+        working = copy.copy(line)
+        for step in STEPS:
+            form = step_form(step.slug, line=working, data=data)
+            self.forms.append(form)
+            if data is not None:
+                form.is_valid()
+                values = form.step_data()
+                working = copy.copy(working)
+                for name in step.line_fields:
+                    setattr(working, name, values[name])
+
+    def fields(self) -> dict[str, forms.Field]:
+        """Every field of the steps, by name; one a step does not show for this line (the
+        ENNIs of a DIA line) is shown disabled, with the step's notice."""
+        fields: dict[str, forms.Field] = {}
+        for form, (_step, names) in zip(self.forms, correction_field_names(), strict=True):
+            for name in names:
+                if name in form.fields:
+                    fields[name] = form.fields[name]
+                else:
+                    fields[name] = forms.CharField(
+                        label=label_for(name),
+                        required=False,
+                        disabled=True,
+                        help_text=" ".join(str(notice) for notice in form.notices),
+                    )
+        return fields
+
+    def initial(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for form in self.forms:
+            values.update(
+                {name: value for name, value in form.initial.items() if name != "version"}
+            )
+        return values
+
+    def errors(self) -> dict[str, list[str]]:
+        """Messages by field name ("" for the step as a whole)."""
+        errors: dict[str, list[str]] = {}
+        for form in self.forms:
+            for name, messages in form.errors.items():
+                if name == "version":
+                    continue
+                key = "" if name == "__all__" else name
+                errors.setdefault(key, []).extend(str(message) for message in messages)
+        return errors
+
+    def line_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for form in self.forms:
+            values = form.step_data()
+            data.update({name: values[name] for name in form.step.line_fields})
+        return data
+
+    def contact_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for form in self.forms:
+            values = form.step_data()
+            data.update({name: values[name] for name in form.step.contact_fields})
+        return data
 
 
 # --- Read-only summary -------------------------------------------------------------------------

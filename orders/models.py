@@ -85,11 +85,26 @@ class OrderSession(models.Model):
     # confirmation, states to read back) waits for a CSV export started after this moment:
     # the export is the documented record of every session and line.
     settle_after = models.DateTimeField(null=True, blank=True, editable=False)
+    # When Covage's states of this session and its lines were last read (an answer, or the
+    # moment an export's snapshot began): an older snapshot never overwrites a newer read.
+    remote_read_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when automatic work stopped past its bound: the reason in words, for the back
     # office, which resolves it with an admin action. The sweeper leaves such sessions alone.
     # Times the sweeper re-queued work that had stopped (reset when a sync completes): past
     # its bound the session needs attention instead of being retried for ever.
     automatic_retries = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The user's last "Retry": a second click within RETRY_DEBOUNCE queues nothing more.
+    retry_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The session whose rejected lines this one copies: one copy per session, however many
+    # clicks (a second click opens the first copy).
+    copied_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rejected_copy",
+        editable=False,
+    )
     attention_reason = models.TextField("Needs attention because", blank=True)
     attention_since = models.DateTimeField("Needs attention since", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -102,7 +117,9 @@ class OrderSession(models.Model):
             "next_poll_at",
             "poll_count",
             "settle_after",
+            "remote_read_at",
             "automatic_retries",
+            "retry_requested_at",
         ]
     )
 

@@ -37,6 +37,11 @@ urlpatterns = [
         name="duplicate_line",
     ),
     path("<int:session_pk>/lines/<int:line_pk>/delete/", views.delete_line, name="delete_line"),
+    path(
+        "<int:session_pk>/lines/<int:line_pk>/replace/",
+        views.replace_line_offer,
+        name="replace_line",
+    ),
     path("<int:session_pk>/lines/<int:line_pk>/ennis/", views.enni_options, name="enni_options"),
     path("<int:session_pk>/lines/<int:line_pk>/<step:step>/", views.line_step, name="line_step"),
 ]

@@ -2,8 +2,8 @@
 show. Every view that takes a session or line id looks it up through a selector first, so that
 another sales user's objects answer 404 whatever the method; only then is the method checked.
 
-A user's mistake never ends in a 500: services raise `OrderError` (and the Covage client
-`CovageError`) with messages written for the user, shown here as messages.
+A user's mistake never ends in a 500: services raise `OrderError` with messages written for
+the user, shown here as messages. No view calls Covage: services only queue that work.
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from covage.errors import CovageError
 from orders import forms, selectors, services
 from orders.confirmation import Problem, check_session, has_cpe_option, is_dia
 from orders.explain import explain
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services.confirm import covage_problems
+from orders.services.errors import InvalidLineError, OfferFixedError
+from orders.services.replace import offer_text, replace_line
 from orders.steps import (
     STEPS,
     STEPS_BY_SLUG,
@@ -43,6 +46,10 @@ LOCKED_MESSAGE = (
 )
 CONFLICT_MESSAGE = (
     "Someone else saved this line at {time}; your changes are below — review and save again."
+)
+OFFER_REFUSED_MESSAGE = _lazy(
+    "Covage already has this line and cannot change its offer. Your values are below; the "
+    "offer fields say what to do."
 )
 INVALID_MESSAGE = (
     "Some values are not in the expected format: they are marked below and were not saved. "
@@ -150,6 +157,7 @@ def _lines_context(session: OrderSession) -> dict[str, Any]:
     following = selectors.is_following_covage(session)
     polling = (
         following
+        or session.settle_after is not None  # waiting for an export: it settles by itself
         or selectors.has_syncing_lines(lines)
         or session.sync_status
         in (
@@ -202,11 +210,16 @@ def retry_sync(request: HttpRequest, session_pk: int) -> HttpResponse:
     if response := _not_allowed(request, "POST"):
         return response
     try:
-        services.request_sync(user=request.user, session=session)
-    except (services.OrderError, CovageError) as exc:
+        queued = services.request_sync(user=request.user, session=session)
+    except services.OrderError as exc:
         messages.error(request, str(exc))
     else:
-        messages.info(request, "Sending the session to Covage again…")
+        messages.info(
+            request,
+            _("Sending the session to Covage again…")
+            if queued
+            else _("The session is already being sent again: give it a moment."),
+        )
     return redirect("orders:session", session.pk)
 
 
@@ -338,7 +351,7 @@ def confirm(request: HttpRequest, session_pk: int) -> HttpResponse:
         return response
     try:
         problems = services.confirm_session(user=request.user, session=session)
-    except (services.OrderError, CovageError) as exc:
+    except services.OrderError as exc:
         messages.error(request, str(exc))
         return redirect("orders:session", session.pk)
     if problems:
@@ -417,6 +430,7 @@ def _render_step(
     *,
     conflict: str = "",
     invalid: bool = False,
+    refused: str = "",
 ) -> HttpResponse:
     errors = remote_errors_by_step(line)
     if not form.is_bound:
@@ -430,6 +444,7 @@ def _render_step(
         "previous": previous_step(step.slug),
         "next": next_step(step.slug),
         "conflict": conflict,
+        "refused": refused,
         "invalid": invalid,
         "invalid_message": INVALID_MESSAGE,
         "remote_errors": errors.get(step.slug, {}),
@@ -491,6 +506,17 @@ def line_step(request: HttpRequest, session_pk: int, line_pk: int, step: str) ->
         except services.LockedError as exc:
             messages.error(request, str(exc) or LOCKED_MESSAGE)
             return redirect("orders:line", session_pk, line_pk)
+        except OfferFixedError as exc:
+            # Nothing was saved: the typed values come back, the refusal on the offer fields.
+            form = _rebound(current, line, request.POST)
+            for name in exc.fields:
+                form.add_error(name, str(exc))
+            return _render_step(request, line, current, form, refused=OFFER_REFUSED_MESSAGE)
+        except InvalidLineError as exc:
+            form = _rebound(current, line, request.POST)
+            for name, field_messages in exc.field_errors.items():
+                form.add_error(name if name in form.fields else None, field_messages)
+            return _render_step(request, line, current, form)
         except services.OrderError as exc:
             messages.error(request, str(exc))
             return _render_step(request, line, current, _rebound(current, line, request.POST))
@@ -519,6 +545,59 @@ def _after_save(request: HttpRequest, line: OrderLine, current: Step) -> HttpRes
         request, f"Draft saved at {timezone.localtime():%H:%M}.", extra_tags="draft-saved"
     )
     return redirect("orders:line_step", session_pk, line_pk, current.slug)
+
+
+def replace_line_offer(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+    """GET explains what replacing does and asks for the new offer; POST (after the user
+    agreed) deletes the line at Covage and creates a copy with the new offer."""
+    line = selectors.line_for(request.user, session_pk, line_pk)
+    if response := _not_allowed(request, "GET", "HEAD", "POST"):
+        return response
+    locked = selectors.is_locked(line.session)
+    if request.method == "POST":
+        form = forms.ReplaceOfferForm(request.POST, line=line)
+        if form.is_valid():
+            try:
+                new = replace_line(
+                    user=request.user,
+                    line=line,
+                    offer_family=form.cleaned_data["offer_family"],
+                    offer_technology=form.cleaned_data["offer_technology"],
+                )
+            except services.LockedError as exc:
+                messages.error(request, str(exc))
+                return redirect("orders:line", session_pk, line_pk)
+            except services.OrderError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Line %(position)s now orders %(offer)s: the old line is being deleted "
+                        "at Covage and this copy of it created. Check the eligibility values "
+                        "for the new offer."
+                    )
+                    % {
+                        "position": new.position,
+                        "offer": offer_text(new.offer_family, new.offer_technology),
+                    },
+                )
+                return redirect("orders:line_step", session_pk, new.pk, STEPS[0].slug)
+    else:
+        initial = {
+            name: request.GET.get(name, getattr(line, name))
+            for name in ("offer_family", "offer_technology")
+        }
+        form = forms.ReplaceOfferForm(line=line, initial=initial)
+    context = {
+        "session": line.session,
+        "line": line,
+        "form": form,
+        "locked": locked,
+        "customer": selectors.line_customer(line),
+        "current_offer": offer_text(line.offer_family, line.offer_technology),
+    }
+    return render(request, "orders/line_replace.html", context)
 
 
 def line_detail(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:

@@ -7,10 +7,13 @@ sandbox as the API.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
+from portal import deploy
 from portal.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,10 +22,16 @@ VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Core -----------------------------------------------------------------------------------
+# "development" (the default: a laptop, plain http) or "production": one switch turns every
+# secure setting on and refuses to start without a real secret, hosts and Covage account.
+PORTAL_ENV = deploy.portal_environment(env_str("PORTAL_ENV", deploy.DEVELOPMENT))
+IS_PRODUCTION = PORTAL_ENV == deploy.PRODUCTION
 DEBUG = env_bool("DEBUG", False)
-# The embedded key is only for a local run; any deployment sets SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "insecure-local-only-key-set-SECRET_KEY-in-production")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+# The embedded key is only for a local run: `check --deploy` flags it, production refuses it.
+SECRET_KEY = env_str("SECRET_KEY", "" if IS_PRODUCTION else deploy.DEV_SECRET_KEY)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost,[::1],testserver"
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -37,31 +46,51 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "simple_history",
+    # Security: failed-login lockouts, TOTP second factor, Content-Security-Policy.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "portal",
     "covage",
     "covage.sandbox",
     "orders",
     "exports",
+    "reconciliation",
 ]
+
+if IS_PRODUCTION:
+    # The simulated Covage API has no place next to real orders.
+    INSTALLED_APPS.remove("covage.sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from any WSGI server (gunicorn in `make run`), no web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The same strict policy in every environment (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor?
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view says otherwise (login page, sandbox API).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Idle and absolute session expiry, then the second factor (portal/security.py).
+    "portal.security.SessionExpiryMiddleware",
+    "portal.security.SecondFactorMiddleware",
+    # Last, as django-axes asks: turns a lockout during a login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
-# The sandbox process serves covage.sandbox.urls alone (see covage/sandbox/wsgi.py).
-ROOT_URLCONF = env_str("PORTAL_URLCONF", "portal.urls")
+# The sandbox process serves covage.sandbox.urls alone (see covage/sandbox/wsgi.py); nothing
+# else can be chosen from the environment, and production never serves the sandbox.
+ROOT_URLCONF = deploy.root_urlconf(env_str("PORTAL_URLCONF", ""), production=IS_PRODUCTION)
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -117,15 +146,51 @@ else:
     }
 
 # --- Auth -----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes requires: refuses locked-out users and addresses before any check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sessions end after SESSION_IDLE_TIMEOUT seconds without a request and, whatever happens,
+# SESSION_ABSOLUTE_TIMEOUT seconds after the login (portal.security.SessionExpiryMiddleware).
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 60 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 8 * 60 * 60)
+# The cookie and the stored session never outlive the absolute limit.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", SESSION_ABSOLUTE_TIMEOUT)
+
+# Failed logins (portal and admin) are counted per user name and, separately, per client
+# address: either one reaching the limit locks logins out for the cool-off time. Lockouts are
+# listed in the admin (Axes > Access attempts); deleting one lifts it.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a proxy every client would share the proxy's address (and its lockout): name the
+# header the proxy sets and how many proxies stand in front, e.g. HTTP_X_FORWARDED_FOR and 1.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR")
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
+AXES_IPWARE_PROXY_TRUSTED_IPS = env_list("AXES_IPWARE_PROXY_TRUSTED_IPS", "") or None
+
+# Second factor: staff can enrol a TOTP app (/account/two-factor/); production requires it of
+# staff. A user with a device always passes it after the password.
+PORTAL_REQUIRE_STAFF_2FA = env_bool("PORTAL_REQUIRE_STAFF_2FA", IS_PRODUCTION)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Covage portal")
+# The admin lists devices without their secret keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -151,11 +216,48 @@ WHITENOISE_USE_FINDERS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Security (tightened automatically when DEBUG is off behind HTTPS) ------------------------
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-X_FRAME_OPTIONS = "DENY"
+# --- Security -------------------------------------------------------------------------------
+# PORTAL_ENV=production turns these on; each can still be set by the environment variable of
+# the same name. Behind a proxy that terminates TLS, set SECURE_PROXY_SSL_HEADER (e.g.
+# "HTTP_X_FORWARDED_PROTO,https"), or the HTTPS redirect never ends.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", IS_PRODUCTION)
+SECURE_SSL_HOST = env_str("SECURE_SSL_HOST", "") or None
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", "")
+SECURE_PROXY_SSL_HEADER = deploy.proxy_ssl_header(env_str("SECURE_PROXY_SSL_HEADER", ""))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", IS_PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", IS_PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = env_bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env_str("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
+# SECURE_COOKIES (older name) still sets both cookie flags at once.
+_SECURE_COOKIES = env_bool("SECURE_COOKIES", IS_PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE_COOKIES)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE_COOKIES)
+SESSION_COOKIE_HTTPONLY = env_bool("SESSION_COOKIE_HTTPONLY", True)
+SESSION_COOKIE_SAMESITE = env_str("SESSION_COOKIE_SAMESITE", "Lax")
+# htmx sends the token from the page (hx-headers), so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = env_bool("CSRF_COOKIE_HTTPONLY", True)
+CSRF_COOKIE_SAMESITE = env_str("CSRF_COOKIE_SAMESITE", "Lax")
+X_FRAME_OPTIONS = env_str("X_FRAME_OPTIONS", "DENY")
+
+# A strict Content-Security-Policy everywhere: scripts and styles from our own static files
+# only (no inline script, style attribute, eval or CDN). Bootstrap's CSS draws its icons
+# with data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 if REDIS_URL:
@@ -195,8 +297,9 @@ COVAGE_TOKEN_URL = env_str(
     f"http://{SANDBOX_ADDR}/auth/realms/covage/protocol/openid-connect/token",
 )
 COVAGE_CLIENT_ID = env_str("COVAGE_CLIENT_ID", "api-client")
-COVAGE_USERNAME = env_str("COVAGE_USERNAME", "demo")
-COVAGE_PASSWORD = env_str("COVAGE_PASSWORD", "demo")
+# The sandbox's demo account, on a laptop only: production needs the account Covage issued.
+COVAGE_USERNAME = env_str("COVAGE_USERNAME", "" if IS_PRODUCTION else "demo")
+COVAGE_PASSWORD = env_str("COVAGE_PASSWORD", "" if IS_PRODUCTION else "demo")
 COVAGE_CONNECT_TIMEOUT = env_float("COVAGE_CONNECT_TIMEOUT", 5.0)
 COVAGE_READ_TIMEOUT = env_float("COVAGE_READ_TIMEOUT", 30.0)
 COVAGE_MAX_RETRIES = env_int("COVAGE_MAX_RETRIES", 4)
@@ -233,6 +336,8 @@ COVAGE_SANDBOX = {
     "SPELLING": env_str("COVAGE_SANDBOX_SPELLING", "examples"),
     # Pads export CSVs with synthetic rows up to this size (download benchmarks).
     "EXPORT_MIN_BYTES": env_int("COVAGE_SANDBOX_EXPORT_MIN_BYTES", 0),
+    # "off": the reads the documents do not describe answer 404/405, as a strict Covage would.
+    "UNDOCUMENTED": env_str("COVAGE_SANDBOX_UNDOCUMENTED", "on"),
 }
 
 # --- Demo users (make run) ------------------------------------------------------------------
@@ -255,6 +360,9 @@ LOGGING = {
 
 # --- Exports --------------------------------------------------------------------------------
 # Covage allows one CSV export request per window per user; the portal keeps to it locally.
+# Export files hold customers' personal data: readable by the portal's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 EXPORT_WINDOW_SECONDS = env_int("EXPORT_WINDOW_SECONDS", 300)
 EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
 # Delay between status polls: FIRST, then times FACTOR, capped at MAX. Every countdown stays

@@ -10,5 +10,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("exports/", include("exports.urls")),
+    path("reconciliation/", include("reconciliation.urls")),
     path("admin/", admin.site.urls),
 ]

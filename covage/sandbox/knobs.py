@@ -24,7 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "SEED": "",
     "SPELLING": "examples",
     "EXPORT_MIN_BYTES": 0,
+    # "off" (or "false", "0", "no"): the reads the documents do not describe (listing/finding
+    # sessions, reading one back) answer as if they did not exist (405/404).
+    "UNDOCUMENTED": "on",
 }
+
+OFF_VALUES = frozenset({"off", "false", "0", "no"})
 
 
 def knob(name: str) -> Any:
@@ -48,3 +53,8 @@ def accounts() -> dict[str, str]:
 
 def table_spelling() -> bool:
     return str(knob("SPELLING")).strip().lower() == "tables"
+
+
+def undocumented_served() -> bool:
+    """Whether the endpoints the documents do not describe answer (knob UNDOCUMENTED)."""
+    return str(knob("UNDOCUMENTED")).strip().lower() not in OFF_VALUES

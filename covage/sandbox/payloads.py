@@ -3,7 +3,15 @@
 Validation follows the types of the documentation's tables, strictly (a number where a string is
 expected is refused), and answers DRF-style errors: `{"field": ["message"]}`, nested per entry
 for `related_contact_information` (`[{"postcode": [...]}, {}]`). Null is accepted for every
-optional field and stored as the field's empty value. Unknown fields are ignored.
+optional field and stored as the field's empty value.
+
+Strict as the documents: a body field that the endpoint's request table does not list is refused
+with `{"<field>": ["Unknown field."]}` (every unknown field listed, beside any other error).
+POST /api/v1/product_order takes `external_id` and `project_id`; POST of a line takes the 26
+fields of its table; PATCH of a line takes its own table, which has no `offer_family` nor
+`offer_technology`; a `related_contact_information` entry takes the keys of the contact table
+(errors nested per entry); `/confirm/` and the export POST take no field at all (an empty body
+or `{}` is fine), and the DELETE of a line none but its table's path parameters.
 
 Both spellings of the documents are read (`enni_2`/`enni2`, `cpe_networking_number`/
 `cpe_network_number`; the tables' spelling wins when both are sent); lines are stored in the
@@ -51,6 +59,43 @@ LINE_STRING_FIELDS = (
 )
 LINE_REQUIRED_ON_CREATE = ("product_offering_id", "product_offering_qualification_item_id")
 
+# The request tables, in the documents' order (the tables' spelling; ALIASES are read too).
+SESSION_FIELDS = ("external_id", "project_id")
+LINE_CREATE_FIELDS = (
+    "end_customer_name",
+    "external_id",
+    "option_ids",
+    "note",
+    "technical_note",
+    "product_offering_id",
+    "product_offering_qualification_item_id",
+    "project_id",
+    "quote_item_id",
+    "delivery_mode",
+    "enni",
+    "enni_2",
+    "vlan_reference",
+    "customer_order_name",
+    "business_code",
+    "billing_site_ref",
+    "related_contact_information",
+    "siret_known",
+    "additional_vlan_reference",
+    "offer_family",
+    "offer_technology",
+    "specific_request",
+    "access_instructions",
+    "scheduled_delivery_date",
+    "cpe_networking_number",
+    "cpe_serial_number",
+)
+# The DELETE table lists the path's two parameters: nothing else may come in its body.
+DELETE_FIELDS = ("product_order_id", "item_id")
+# The PATCH table lists neither offer_family nor offer_technology.
+LINE_UPDATE_FIELDS = tuple(
+    name for name in LINE_CREATE_FIELDS if name not in ("offer_family", "offer_technology")
+)
+
 CONTACT_STRING_FIELDS = (
     "end_customer_name",
     "siret",
@@ -72,6 +117,7 @@ CONTACT_STRING_FIELDS = (
     "level_number",
 )
 CONTACT_NUMBER_FIELDS = ("latitude", "longitude")
+CONTACT_FIELDS = CONTACT_STRING_FIELDS + CONTACT_NUMBER_FIELDS
 
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
@@ -81,6 +127,7 @@ NOT_INTEGER = "A valid integer is required."
 NOT_NUMBER = "A valid number is required."
 NOT_BOOLEAN = "Must be a valid boolean."
 BAD_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+UNKNOWN = "Unknown field."
 _INTEGER_RE = re.compile(r"^\s*[-+]?\d+\s*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -117,6 +164,19 @@ def parse_json_object(request: HttpRequest, *, allow_empty: bool = True) -> dict
             }
         )
     return body
+
+
+def unknown_fields(body: dict[str, Any], known: tuple[str, ...]) -> Errors:
+    """`{name: ["Unknown field."]}` for each key of `body` not in `known` (nor an alias of one)."""
+    accepted = set(known) | {alias for alias, name in ALIASES.items() if name in known}
+    return {str(name): [UNKNOWN] for name in body if name not in accepted}
+
+
+def validate_no_fields(body: dict[str, Any], known: tuple[str, ...] = ()) -> None:
+    """For the endpoints whose body carries nothing (confirm, export; DELETE names its path's
+    parameters in its table, which may come but are not read: the path is what counts)."""
+    if errors := unknown_fields(body, known):
+        raise BadRequest(errors)
 
 
 def _check_string(value: Any) -> str | None:
@@ -160,7 +220,7 @@ def _contact(value: Any) -> tuple[dict[str, Any], Errors]:
             ]
         }
     clean = empty_contact()
-    errors: Errors = {}
+    errors: Errors = unknown_fields(value, CONTACT_FIELDS)
     for name in CONTACT_STRING_FIELDS:
         if name in value and value[name] is not None:
             if message := _check_string(value[name]):
@@ -191,16 +251,22 @@ def empty_line() -> dict[str, Any]:
 
 
 def validate_line(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    """The fields present in `body`, normalised; raises BadRequest with per-field messages."""
-    values = dict(body)
+    """The fields present in `body`, normalised; raises BadRequest with per-field messages.
+
+    `partial` is the PATCH: no field is required, and the PATCH table is the one that applies.
+    """
+    known = LINE_UPDATE_FIELDS if partial else LINE_CREATE_FIELDS
+    errors: Errors = unknown_fields(body, known)
+    values = {name: value for name, value in body.items() if name not in errors}
     for alias, name in ALIASES.items():
         if alias in values:
             aliased = values.pop(alias)
             values.setdefault(name, aliased)
     clean: dict[str, Any] = {}
-    errors: Errors = {}
 
     for name in LINE_STRING_FIELDS:
+        if name not in known:
+            continue
         required = name in LINE_REQUIRED_ON_CREATE
         if name not in values:
             if required and not partial:
@@ -287,8 +353,8 @@ def validate_line(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 def validate_session(body: dict[str, Any]) -> dict[str, str]:
     clean: dict[str, str] = {}
-    errors: Errors = {}
-    for name in ("external_id", "project_id"):
+    errors: Errors = unknown_fields(body, SESSION_FIELDS)
+    for name in SESSION_FIELDS:
         value = body.get(name)
         if value is None:
             clean[name] = ""

@@ -2,6 +2,11 @@
 
 Every view is exempt from the portal's login and CSRF middleware: callers authenticate with a
 bearer token, as at Covage. Every call is recorded in SandboxCall, faulted ones included.
+
+Handlers marked `@undocumented` serve what the documents do not describe (listing and finding
+sessions, reading one back): with the knob UNDOCUMENTED off they are not there, so their method
+answers 405 where the path serves documented methods, and the path answers 404 where it serves
+nothing else.
 """
 
 from __future__ import annotations
@@ -19,20 +24,39 @@ from django.views.decorators.csrf import csrf_exempt
 from covage.sandbox import exports, faults, lifecycle, referentials
 from covage.sandbox.auth import AuthFailure, TokenError, authenticate, grant
 from covage.sandbox.http import ApiError, detail, json_response
+from covage.sandbox.knobs import undocumented_served
 from covage.sandbox.models import SandboxAccount, SandboxCall
 from covage.sandbox.payloads import (
+    DELETE_FIELDS,
     line_repr,
     parse_json_object,
     session_repr,
     session_summary,
     session_with_items,
     validate_line,
+    validate_no_fields,
     validate_session,
 )
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[..., HttpResponse]
+
+
+def undocumented(handler: Handler) -> Handler:
+    """Marks a handler of an endpoint the documents do not describe (knob UNDOCUMENTED)."""
+    handler.undocumented = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _served(handlers: dict[str, Handler]) -> dict[str, Handler]:
+    if undocumented_served():
+        return handlers
+    return {
+        method: handler
+        for method, handler in handlers.items()
+        if not getattr(handler, "undocumented", False)
+    }
 
 
 def _record(request: HttpRequest, username: str, status: int, started: float) -> None:
@@ -93,6 +117,10 @@ def _serve(
         return faults.rate_limited_response()
     if rolled.server_error:
         return faults.server_error_response(rolled.server_error)
+    handlers = _served(handlers)
+    if not handlers:
+        # Every method of this path is undocumented and switched off: the path does not exist.
+        return detail("Not found.", 404)
     handler = handlers.get(request.method or "")
     if handler is None:
         return _method_not_allowed(request, list(handlers))
@@ -136,6 +164,7 @@ def token(request: HttpRequest) -> HttpResponse:
 # --- Order sessions and lines -------------------------------------------------------------------
 
 
+@undocumented
 def list_sessions(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
     lifecycle.resolve_due(account)
     sessions = account.product_orders.all()
@@ -151,6 +180,7 @@ def create_session(request: HttpRequest, account: SandboxAccount) -> HttpRespons
     return json_response(session_repr(session), status=201)
 
 
+@undocumented
 def get_session(request: HttpRequest, account: SandboxAccount, order_id: str) -> HttpResponse:
     lifecycle.resolve_due(account)
     return json_response(session_with_items(lifecycle.get_session(account, order_id)))
@@ -171,11 +201,13 @@ def update_line(
 def delete_line(
     request: HttpRequest, account: SandboxAccount, order_id: str, item_id: str
 ) -> HttpResponse:
+    validate_no_fields(parse_json_object(request), DELETE_FIELDS)
     session = lifecycle.delete_line(account, order_id, item_id)
     return json_response(session_summary(session))
 
 
 def confirm_session(request: HttpRequest, account: SandboxAccount, order_id: str) -> HttpResponse:
+    validate_no_fields(parse_json_object(request))
     session = lifecycle.confirm(account, order_id)
     return json_response(session_summary(session))
 
@@ -184,6 +216,7 @@ def confirm_session(request: HttpRequest, account: SandboxAccount, order_id: str
 
 
 def start_export(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
+    validate_no_fields(parse_json_object(request))
     task, retry_after = exports.request_export(account)
     if task is None:
         return detail(

@@ -186,7 +186,12 @@ def _refused_confirmation(
     if current is not None and current.state and current.state != schemas.SESSION_CREATED:
         store_confirmed(session, current)  # it was ours, answered twice
         return ConfirmStep.POLL
-    return _abort(session, f"Covage refused the confirmation: {exc}")
+    logger.warning("confirmation of session %s refused: %s", session.pk, exc)
+    return _abort(
+        session,
+        "Covage refused the confirmation. Check the lines' errors, correct them and confirm "
+        "again.",
+    )
 
 
 def store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None:
@@ -196,6 +201,7 @@ def store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None
             locked.confirmed_at = timezone.now()
             locked.next_poll_at = locked.confirmed_at + POLL_DUE
             locked.sync_status = SyncStatus.CONFIRMED
+            locked.remote_read_at = locked.confirmed_at
             # The /confirm/ answer carries no session state: the next poll reads Covage's
             # own (a state is never invented here).
             for name, value in remote_session_values(remote).items():
@@ -252,6 +258,7 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> Poll
         lookups.wait_for_export(session, after=timezone.now())
         return PollResult.EXPORT
     values = remote_session_values(remote)
+    values["remote_read_at"] = timezone.now()
     values["poll_count"] = session.poll_count + 1
     values["next_poll_at"] = timezone.now() + POLL_DUE
     OrderSession.objects.filter(pk=session_id).update(**values)
@@ -269,7 +276,15 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> Poll
 
 @transaction.atomic
 def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> OrderSession:
-    """A new draft session holding copies of the lines Covage rejected, to fix and resend."""
+    """A new draft session holding copies of the lines Covage rejected, to fix and resend.
+
+    One copy per session: a second click (or tab) gets the copy the first one made, so a
+    click never makes another session to send to Covage.
+    """
+    session = OrderSession.objects.select_for_update().get(pk=session.pk)
+    existing = OrderSession.objects.filter(copied_from=session).first()
+    if existing is not None:
+        return existing
     rejected = list(
         session.lines.filter(
             deleted_at__isnull=True, remote_state=schemas.LINE_REJECTED_CREATION
@@ -278,6 +293,8 @@ def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> Ord
     if not rejected:
         raise OrderError("No line of this session was rejected by Covage.")
     new_session = create_session(user=user, project_id=session.project_id)
+    new_session.copied_from = session
+    new_session.save(update_fields=["copied_from"])
     for line in rejected:
         copy_line_into(line, new_session)
     record(

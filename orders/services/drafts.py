@@ -6,17 +6,29 @@ the transaction commits (orders.tasks.sync_session).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
-from orders.services.errors import LockedError, StaleLineError
+from orders.services.errors import (
+    InvalidLineError,
+    LockedError,
+    OfferFixedError,
+    OrderError,
+    StaleLineError,
+)
 from orders.services.events import record
 from orders.steps import STEPS_BY_SLUG
+
+# A second "Retry" of one session within this delay queues nothing: the first sends it all.
+RETRY_DEBOUNCE = timedelta(seconds=30)
 
 
 def default_line_external_id(session: OrderSession, line: OrderLine) -> str:
@@ -63,48 +75,119 @@ def add_line(*, user: AbstractBaseUser, session: OrderSession) -> OrderLine:
     return line
 
 
-@transaction.atomic
-def save_line_step(
-    *, user: AbstractBaseUser, line: OrderLine, step: str, data: dict[str, Any], version: int
-) -> OrderLine:
-    """Save one step of a line as a draft and queue its sync.
+# The offer is fixed once Covage has the line: its PATCH takes neither of these (only the
+# creating POST does), so a change could never reach Covage. Another offer means another line
+# (orders.services.replace).
+OFFER_FIELDS = ("offer_family", "offer_technology")
 
-    `data` holds the step's line fields and the fields of the first contact entry. The
-    version the form was opened with must still be the line's: otherwise someone saved it
-    meanwhile and this save would overwrite their work.
+# The line fields people type, over the five steps (external_id included).
+EDITABLE_LINE_FIELDS = tuple(
+    dict.fromkeys(name for step in STEPS_BY_SLUG.values() for name in step.line_fields)
+)
+EDITABLE_CONTACT_FIELDS = tuple(
+    dict.fromkeys(name for step in STEPS_BY_SLUG.values() for name in step.contact_fields)
+)
+
+
+def offer_is_fixed(line: OrderLine) -> bool:
+    """True once the line exists at Covage."""
+    return bool(line.covage_id)
+
+
+def check_line_change(line: OrderLine, data: dict[str, Any], version: int) -> None:
+    """Raise the refusal that saving `data` (line fields) over `line`, opened at `version`,
+    meets: the session is locked, someone saved the line meanwhile, or the offer of a line
+    Covage has would change. Forms call it to show the refusal on the form; `save_line`
+    calls it again on the locked row."""
+    ensure_editable(line.session)
+    if line.version != version:
+        raise StaleLineError(saved_at=line.updated_at, current_version=line.version)
+    if offer_is_fixed(line):
+        changed = [
+            name
+            for name in OFFER_FIELDS
+            if name in data and (data[name] or "") != (getattr(line, name) or "")
+        ]
+        if changed:
+            raise OfferFixedError(fields=changed)
+
+
+@transaction.atomic
+def save_line(
+    *,
+    user: AbstractBaseUser,
+    line: OrderLine,
+    data: dict[str, Any],
+    contact_data: dict[str, Any] | None = None,
+    version: int,
+    title: str = "",
+) -> OrderLine:
+    """Save a line's values as a draft and queue its sync: the one write path of the step
+    pages and the admin.
+
+    `data` holds line fields, `contact_data` fields of the first contact entry (both by
+    model field name; missing ones are left as they are). The version the form was opened
+    with must still be the line's: otherwise someone saved it meanwhile and this save would
+    overwrite their work. `title` names where the change was made, in the event recorded.
     """
-    definition = STEPS_BY_SLUG[step]
+    unknown = (set(data) - set(EDITABLE_LINE_FIELDS)) | (
+        set(contact_data or {}) - set(EDITABLE_CONTACT_FIELDS)
+    )
+    if unknown:
+        raise ValueError(f"Not fields people edit: {sorted(unknown)}")
     locked = OrderLine.objects.select_for_update().select_related("session").get(pk=line.pk)
-    ensure_editable(locked.session)
-    if locked.version != version:
-        raise StaleLineError(saved_at=locked.updated_at, current_version=locked.version)
+    if locked.deleted_at is not None:
+        raise OrderError(_("This line has been deleted: it can no longer be changed."))
+    check_line_change(locked, data, version)
 
     if "external_id" in data and not str(data["external_id"] or "").strip():
         # Blank means "let the portal number it": the id is how a line whose creation answer
         # was lost is recognised at Covage, so it is never left empty.
         data = {**data, "external_id": default_line_external_id(locked.session, locked)}
     changed: list[str] = []
-    for name in definition.line_fields:
-        if name in data and getattr(locked, name) != data[name]:
-            setattr(locked, name, data[name])
+    for name, value in data.items():
+        if getattr(locked, name) != value:
+            setattr(locked, name, value)
             changed.append(name)
-    # One "End customer name" on screen: it is both in the step's line fields and in its
-    # contact fields, since Covage has it on the line and in the contact entry.
-    contact_changes = _save_first_contact(locked, definition.contact_fields, data)
+    contact, contact_changes = _first_contact_changes(locked, contact_data or {})
+    _validate(locked, changed, contact, contact_changes)
 
     if changed or contact_changes:
+        if contact_changes:
+            contact.save()
         locked.version += 1
         locked.sync_status = SyncStatus.SYNCING
         locked.save()
+        labels = _labels(changed, contact_changes)
         record(
             session=locked.session,
             user=user,
             line=locked,
             action="line_saved",
-            message=f"{definition.title}: {_labels(changed, contact_changes)}",
+            message=f"{title}: {labels}" if title else labels,
         )
         queue_sync(locked.session)
     return locked
+
+
+def save_line_step(
+    *, user: AbstractBaseUser, line: OrderLine, step: str, data: dict[str, Any], version: int
+) -> OrderLine:
+    """Save one step of a line (`data` holds the step's line fields and the fields of the
+    first contact entry), through `save_line`."""
+    definition = STEPS_BY_SLUG[step]
+    # One "End customer name" on screen: it is both in the step's line fields and in its
+    # contact fields, since Covage has it on the line and in the contact entry.
+    line_data = {name: data[name] for name in definition.line_fields if name in data}
+    contact_data = {name: data[name] for name in definition.contact_fields if name in data}
+    return save_line(
+        user=user,
+        line=line,
+        data=line_data,
+        contact_data=contact_data,
+        version=version,
+        title=definition.title,
+    )
 
 
 def _labels(line_fields: list[str], contact_fields: list[str]) -> str:
@@ -118,21 +201,41 @@ def _labels(line_fields: list[str], contact_fields: list[str]) -> str:
     return ", ".join(dict.fromkeys(labels))
 
 
-def _save_first_contact(
-    line: OrderLine, fields: tuple[str, ...], data: dict[str, Any]
-) -> list[str]:
-    names = [name for name in fields if name in data]
-    if not names:
-        return []
-    contact, _ = LineContact.objects.get_or_create(line=line, position=0)
+def _first_contact_changes(
+    line: OrderLine, data: dict[str, Any]
+) -> tuple[LineContact | None, list[str]]:
+    """The first contact entry with `data` applied (not saved), and the fields it changed."""
+    if not data:
+        return None, []
+    contact = LineContact.objects.filter(line=line, position=0).first()
+    if contact is None:
+        contact = LineContact(line=line, position=0)
     changed = []
-    for name in names:
-        if getattr(contact, name) != data[name]:
-            setattr(contact, name, data[name])
+    for name, value in data.items():
+        if getattr(contact, name) != value:
+            setattr(contact, name, value)
             changed.append(name)
-    if changed:
-        contact.save()
-    return changed
+    return contact, changed
+
+
+def _validate(
+    line: OrderLine, changed: list[str], contact: LineContact | None, contact_changes: list[str]
+) -> None:
+    """The model fields' own checks (lengths, e-mail formats) on what changed: the forms
+    check formats first, this keeps any other caller from storing what a column cannot
+    hold or sending it to Covage."""
+    errors: dict[str, list[str]] = {}
+    for instance, names in ((line, changed), (contact, contact_changes)):
+        if instance is None or not names:
+            continue
+        exclude = [f.name for f in instance._meta.fields if f.name not in names]
+        try:
+            instance.clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise InvalidLineError(errors)
 
 
 @transaction.atomic
@@ -157,9 +260,14 @@ USER_LINE_FIELDS = tuple(
 )
 
 
-def copy_line_into(line: OrderLine, session: OrderSession) -> OrderLine:
-    last = session.lines.aggregate(last=Max("position"))["last"] or 0
-    copy = OrderLine(session=session, position=last + 1, sync_status=SyncStatus.SYNCING)
+def copy_line_into(
+    line: OrderLine, session: OrderSession, *, position: int | None = None
+) -> OrderLine:
+    """A new draft of `session` with the values people typed on `line` and its contacts;
+    nothing Covage gave `line` is copied. It takes the next position unless told one."""
+    if position is None:
+        position = (session.lines.aggregate(last=Max("position"))["last"] or 0) + 1
+    copy = OrderLine(session=session, position=position, sync_status=SyncStatus.SYNCING)
     for name in USER_LINE_FIELDS:
         setattr(copy, name, getattr(line, name))
     copy.save()
@@ -177,27 +285,46 @@ def delete_line(*, user: AbstractBaseUser, line: OrderLine) -> None:
     """The line disappears at once; if Covage has it, it is kept until Covage deletes it."""
     locked = OrderLine.objects.select_for_update().select_related("session").get(pk=line.pk)
     ensure_editable(locked.session)
+    remove_locked_line(user=user, line=locked)
+
+
+def remove_locked_line(*, user: AbstractBaseUser, line: OrderLine, message: str = "") -> None:
+    """Delete `line`, whose row the caller's transaction holds: a line Covage has is marked
+    deleted and queued, so that the sync DELETEs it at Covage before forgetting it; any other
+    is simply removed. A line already waiting for its DELETE is left as it is."""
+    if line.deleted_at is not None:
+        return
     record(
-        session=locked.session,
+        session=line.session,
         user=user,
         line=None,
         action="line_deleted",
-        message=f"Line {locked.position}",
+        message=message or f"Line {line.position}",
     )
-    if locked.covage_id:
-        locked.deleted_at = timezone.now()
-        locked.sync_status = SyncStatus.SYNCING
-        locked.save()
-        queue_sync(locked.session)
+    if line.covage_id:
+        line.deleted_at = timezone.now()
+        line.sync_status = SyncStatus.SYNCING
+        line.save()
+        queue_sync(line.session)
     else:
-        locked.delete()
+        line.delete()
 
 
 @transaction.atomic
-def request_sync(*, user: AbstractBaseUser, session: OrderSession) -> None:
-    """The "Retry" action: send again whatever Covage has not got."""
+def request_sync(*, user: AbstractBaseUser, session: OrderSession) -> bool:
+    """The "Retry" action: send again whatever Covage has not got. Returns False when a
+    retry of the session was queued less than RETRY_DEBOUNCE ago (a double click, two tabs):
+    that one sends everything, so nothing more is queued."""
     session = OrderSession.objects.select_for_update().get(pk=session.pk)
+    now = timezone.now()
+    if session.retry_requested_at and session.retry_requested_at > now - RETRY_DEBOUNCE:
+        return False
     session.lines.filter(rejected_version__gt=0).update(rejected_version=0)
     session.lines.exclude(sync_status=SyncStatus.SYNCED).update(sync_status=SyncStatus.SYNCING)
+    # A person asked: the automatic bound starts again.
+    session.automatic_retries = 0
+    session.retry_requested_at = now
+    session.save(update_fields=["automatic_retries", "retry_requested_at"])
     record(session=session, user=user, action="sync_requested")
     queue_sync(session)
+    return True

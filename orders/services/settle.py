@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from covage import schemas
 from covage.export_csv import ExportRow
@@ -95,9 +96,15 @@ def settle_from_export(
         _settle_session_create(session, found.get(external_id), remote)
 
     applied: list[AppliedState] = []
-    sessions = OrderSession.objects.filter(covage_id__in=list(remote)).order_by("pk")
+    # A snapshot older than the portal's last read of a session would turn its states back.
+    sessions = (
+        OrderSession.objects.filter(covage_id__in=list(remote))
+        .filter(Q(remote_read_at__isnull=True) | Q(remote_read_at__lt=export_started_at))
+        .order_by("pk")
+    )
     for session in sessions.iterator(chunk_size=500):
         applied += _apply_states(session, remote[session.covage_id])
+    sessions.update(remote_read_at=export_started_at)
 
     for session in waiting:
         session.refresh_from_db()

@@ -183,7 +183,7 @@ def sync_session(*, session_id: int, client: CovageClient | None = None) -> Sync
                     waiting = True  # this line waits; the others go on
                 lease.renew()
         except TRANSIENT_ERRORS as exc:
-            _note_session_error(session, str(exc))
+            _note_session_error(session, unavailable_text(exc))
             raise
         except CovageError as exc:
             _stop_on_refusal(session, exc)
@@ -208,6 +208,16 @@ def _stop_on_refusal(session: OrderSession, exc: CovageError) -> None:
         last_sync_error=message,
         rejected_version=F("version"),
     )
+
+
+REFUSED_VALUES = "Covage refused some of the line's values: correct them and save again."
+
+
+def unavailable_text(exc: CovageError) -> str:
+    """What a user reads while Covage cannot be reached (the log keeps the detail)."""
+    if isinstance(exc, CovageRateLimited):
+        return "Covage asked the portal to slow down: it sends again in a moment by itself."
+    return "Covage could not be reached: the portal tries again by itself."
 
 
 def refusal_text(exc: CovageError) -> str:
@@ -314,7 +324,7 @@ def _push_line(client: CovageClient, session: OrderSession, line: OrderLine) -> 
         _store_rejection(line, sent_version, exc)
         return
     except TRANSIENT_ERRORS as exc:
-        OrderLine.objects.filter(pk=line.pk).update(last_sync_error=str(exc))
+        OrderLine.objects.filter(pk=line.pk).update(last_sync_error=unavailable_text(exc))
         raise
     _store_remote_line(line.pk, remote, sent_version)
 
@@ -421,9 +431,9 @@ def _store_remote_line(line_id: int, remote: schemas.OrderLine, sent_version: in
 def _store_rejection(line: OrderLine, sent_version: int, exc: CovageValidationError) -> None:
     with transaction.atomic():
         locked = OrderLine.objects.select_for_update().get(pk=line.pk)
-        locked.remote_errors = exc.field_errors or {"": [str(exc)]}
+        locked.remote_errors = exc.field_errors or {"": [REFUSED_VALUES]}
         locked.rejected_version = sent_version
-        locked.last_sync_error = str(exc)
+        locked.last_sync_error = REFUSED_VALUES
         locked.sync_status = SyncStatus.SYNC_FAILED
         locked.save(
             update_fields=["remote_errors", "rejected_version", "last_sync_error", "sync_status"]
@@ -432,7 +442,7 @@ def _store_rejection(line: OrderLine, sent_version: int, exc: CovageValidationEr
         session=locked.session,
         line=locked,
         action="line_refused_by_covage",
-        message=", ".join(sorted(locked.remote_errors)) or str(exc),
+        message=", ".join(sorted(locked.remote_errors)) or REFUSED_VALUES,
         actor="sync",
     )
 

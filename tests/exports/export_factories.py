@@ -37,6 +37,9 @@ def finished_job(**kwargs: object) -> ExportJob:
     )
     data = CSV_BODY.encode()
     job.file.save(job.download_filename, ContentFile(data), save=False)
+    # What its requester downloads (the rows of their sessions: here, the same rows).
+    job.owner_file.save(job.download_filename, ContentFile(data), save=False)
+    job.owner_row_count = 2
     job.size_bytes = len(data)
     job.save()
     return job

@@ -169,7 +169,7 @@ def test_expired_or_missing_file_is_a_404(client):
     expired.expires_at = timezone.now() - timedelta(seconds=1)
     expired.save()
     missing = finished_job(requested_by=user)
-    missing.file.storage.delete(missing.file.name)
+    missing.owner_file.storage.delete(missing.owner_file.name)
     running = ExportJobFactory(requested_by=user, status=ExportJob.Status.RUNNING)
 
     for job in (expired, missing, running):

@@ -222,3 +222,84 @@ def test_remote_errors_land_on_fields(line):
     form.show_remote_errors({"postcode": ["Unknown postcode."], "": ["Broken."]})
     assert form.errors["postcode"] == ["Covage: Unknown postcode."]
     assert form.non_field_errors() == ["Covage: Broken."]
+
+
+# --- The fixed offer of a line Covage has ----------------------------------------------------
+
+
+def test_a_line_at_covage_shows_its_offer_fixed(line_factory):
+    draft = forms.step_form("offer", line=line_factory())
+    assert "disabled" not in draft.fields["offer_family"].widget.attrs
+    at_covage = forms.step_form("offer", line=line_factory(covage_id="remote-1"))
+    for name in ("offer_family", "offer_technology"):
+        field = at_covage.fields[name]
+        assert field.widget.attrs["disabled"] is True
+        assert not field.disabled  # a value that still arrives reaches the service
+        assert "replace the line" in str(field.help_text)
+
+
+def test_a_fixed_offer_not_sent_keeps_the_lines(line_factory):
+    line = line_factory(covage_id="remote-1", offer_family="BPEA", offer_technology="FIBAC")
+    form = bound("offer", line, product_offering_id="42")
+    assert form.is_valid(), form.errors
+    data = form.step_data()
+    assert (data["offer_family"], data["offer_technology"]) == ("BPEA", "FIBAC")
+    # A value that does arrive is passed on as typed: the service decides.
+    form = bound("offer", line, offer_family="DIA", offer_technology="FIBAC")
+    assert form.step_data()["offer_family"] == "DIA"
+    assert "offer_family=DIA" in form.replace_url()
+
+
+def test_replace_form_needs_another_offer(line_factory):
+    line = line_factory(offer_family="BPE", offer_technology="FIBDE")
+    same = forms.ReplaceOfferForm({"offer_family": "BPE", "offer_technology": "FIBDE"}, line=line)
+    assert not same.is_valid() and "already has this offer" in str(same.errors)
+    other = forms.ReplaceOfferForm({"offer_family": "DIA", "offer_technology": " "}, line=line)
+    assert other.is_valid(), other.errors
+    assert other.cleaned_data == {"offer_family": "DIA", "offer_technology": ""}
+    assert not forms.ReplaceOfferForm({"offer_family": ""}, line=line).is_valid()
+
+
+# --- Every step at once (the admin's correction) ------------------------------------------------
+
+
+def test_line_correction_checks_every_step_with_its_own_form(line_factory, contact_factory):
+    line = line_factory(offer_family="BPE")
+    contact_factory(line=line)
+    data = {name: "" for step, names in forms.correction_field_names() for name in names}
+    data.update(
+        version=str(line.version),
+        offer_family="BPE",
+        siret="732 829 320 00074",
+        postcode="7613",
+        vlan_reference="12",
+        contact1_phone_number="01 23 45 67 89",
+    )
+    correction = forms.LineCorrection(line, data)
+    errors = correction.errors()
+    assert list(errors) == ["postcode"]
+    assert "Enter a French postcode of 5 digits" in errors["postcode"][0]
+    contact = correction.contact_data()
+    assert contact["siret"] == "73282932000074"
+    assert contact["contact1_phone_number"] == "+33123456789"
+    assert correction.line_data()["vlan_reference"] == 12
+
+
+def test_line_correction_follows_the_offer_typed_in_the_same_save(line_factory):
+    line = line_factory(offer_family="BPE", option_ids=[])
+    data = {
+        "version": str(line.version),
+        "offer_family": "BPE",
+        "option_ids": ["7021"],
+        "cpe_networking_number": "NET-1",
+        "cpe_serial_number": "SR-1",
+    }
+    correction = forms.LineCorrection(line, data)
+    assert correction.errors() == {}
+    assert correction.line_data()["cpe_networking_number"] == "NET-1"
+    # A DIA offer: the ENNI fields are shown disabled, with the step's notice, and cleared.
+    dia = forms.LineCorrection(line, {**data, "offer_family": "DIA", "enni": "CN012345"})
+    assert (
+        dia.fields()["enni"].disabled and "Covage sets the ENNI" in dia.fields()["enni"].help_text
+    )
+    assert dia.line_data()["enni"] == ""

@@ -533,6 +533,26 @@ def test_stale_version_shows_a_conflict_and_keeps_the_typed_values(client, draft
     assert OrderLine.objects.get(pk=line.pk).note == "Mine, with accents: été"
 
 
+def test_the_save_service_checks_the_model_fields_and_takes_only_typed_fields(draft):
+    from orders.services.drafts import save_line
+    from orders.services.errors import InvalidLineError
+
+    user, line = draft
+    with pytest.raises(InvalidLineError) as refused:
+        save_line(
+            user=user,
+            line=line,
+            data={"enni": "X" * 65},
+            contact_data={"contact1_email_address": "pas-une-adresse"},
+            version=line.version,
+        )
+    assert set(refused.value.field_errors) == {"enni", "contact1_email_address"}
+    assert OrderLine.objects.get(pk=line.pk).version == line.version
+    # What Covage owns, or the portal's bookkeeping, is never written by a save.
+    with pytest.raises(ValueError):
+        save_line(user=user, line=line, data={"covage_id": "x"}, version=line.version)
+
+
 def test_two_lines_in_two_tabs_never_mix(client, session_factory):
     user = sales_user()
     session = session_factory(owner=user)

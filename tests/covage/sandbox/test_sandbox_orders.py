@@ -177,12 +177,6 @@ def test_line_defaults_when_only_required_fields(api) -> None:
     assert body["cpe_network_number"] == ""
 
 
-def test_unknown_fields_are_ignored(api, line) -> None:
-    session = api.new_session()
-    body = api.new_line(session["id"], **line(color="blue"))
-    assert "color" not in body
-
-
 def test_table_spelling_in_and_out(api, line, knobs) -> None:
     session = api.new_session()
     created = api.new_line(
@@ -335,6 +329,7 @@ def test_patch_line_validation(api, line) -> None:
     assert response.status_code == 400
     assert response.json() == {
         "product_offering_id": ["This field may not be null."],
+        "latitude": ["Unknown field."],  # a contact's key, not a line's
         "siret_known": ["Must be a valid boolean."],
     }
     response = api.patch(path, {"related_contact_information": [{"insee_code": 76451}, {}]})

@@ -20,3 +20,9 @@ class PortalConfig(AppConfig):
         # Keyed on this app so it runs once per migrate, after every app's permissions exist
         # (portal's signal fires after auth and contenttypes, which precede it in settings).
         post_migrate.connect(_create_role_groups, dispatch_uid="portal.create_role_groups")
+        from django.contrib.auth.signals import user_logged_in
+
+        from portal.security import stamp_login
+
+        # The absolute session limit counts from here (portal.security).
+        user_logged_in.connect(stamp_login, dispatch_uid="portal.stamp_login")

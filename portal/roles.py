@@ -22,8 +22,15 @@ def is_sales(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.is_authenticated and user.groups.filter(name=SALES).exists()
 
 
-# Apps whose models the back office may correct in the admin.
-BACK_OFFICE_APPS = ("orders", "exports", "django_celery_beat")
+# Apps whose models the back office may correct in the admin. "axes": the failed-login
+# lockouts, which the back office reads and lifts (by deleting the attempt).
+BACK_OFFICE_APPS = ("orders", "exports", "django_celery_beat", "axes")
+# Narrower grants: the back office sees and removes users' TOTP devices (a lost phone), but
+# cannot add or change one (that would hand it someone's second factor).
+BACK_OFFICE_PERMISSIONS = (
+    ("otp_totp", "view_totpdevice"),
+    ("otp_totp", "delete_totpdevice"),
+)
 
 
 def ensure_role_groups() -> None:
@@ -37,3 +44,7 @@ def ensure_role_groups() -> None:
     back_office, _ = Group.objects.get_or_create(name=BACK_OFFICE)
     perms = Permission.objects.filter(content_type__app_label__in=BACK_OFFICE_APPS)
     back_office.permissions.add(*perms)
+    for app_label, codename in BACK_OFFICE_PERMISSIONS:
+        back_office.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        )

@@ -178,7 +178,8 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# One page for every lockout, that never tells whether the user name exists.
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
 # Behind a proxy every client would share the proxy's address (and its lockout): name the
 # header the proxy sets and how many proxies stand in front, e.g. HTTP_X_FORWARDED_FOR and 1.
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR")
@@ -291,10 +292,13 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # --- Covage API -----------------------------------------------------------------------------
 SANDBOX_ADDR = env_str("COVAGE_SANDBOX_ADDR", "127.0.0.1:8001")
-COVAGE_API_URL = env_str("COVAGE_API_URL", f"http://{SANDBOX_ADDR}")
+# On a laptop the local sandbox; production names Covage's hosts (https only).
+COVAGE_API_URL = env_str("COVAGE_API_URL", "" if IS_PRODUCTION else f"http://{SANDBOX_ADDR}")
 COVAGE_TOKEN_URL = env_str(
     "COVAGE_TOKEN_URL",
-    f"http://{SANDBOX_ADDR}/auth/realms/covage/protocol/openid-connect/token",
+    ""
+    if IS_PRODUCTION
+    else f"http://{SANDBOX_ADDR}/auth/realms/covage/protocol/openid-connect/token",
 )
 COVAGE_CLIENT_ID = env_str("COVAGE_CLIENT_ID", "api-client")
 # The sandbox's demo account, on a laptop only: production needs the account Covage issued.
@@ -314,6 +318,18 @@ COVAGE_MAX_RETRY_AFTER = env_float("COVAGE_MAX_RETRY_AFTER", 10.0)
 COVAGE_UNDOCUMENTED_LOOKUPS = env_bool("COVAGE_UNDOCUMENTED_LOOKUPS", True)
 # After a 404/405/501 from one of them, how long the portal goes without asking again.
 COVAGE_UNDOCUMENTED_RECHECK_SECONDS = env_int("COVAGE_UNDOCUMENTED_RECHECK_SECONDS", 3600)
+
+if IS_PRODUCTION:
+    # Refuse to start rather than run with a guessable key, open hosts or the demo account.
+    deploy.require_production_ready(
+        secret_key=SECRET_KEY,
+        debug=DEBUG,
+        allowed_hosts=ALLOWED_HOSTS,
+        covage_api_url=COVAGE_API_URL,
+        covage_token_url=COVAGE_TOKEN_URL,
+        covage_username=COVAGE_USERNAME,
+        covage_password=COVAGE_PASSWORD,
+    )
 
 # --- Covage sandbox (the simulated API; its knobs) ------------------------------------------
 COVAGE_SANDBOX = {

@@ -2,13 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import two_factor, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("orders/", include("orders.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Second factor (TOTP): the step after the password, and enrolment.
+    path("login/verify/", two_factor.verify, name="two_factor_verify"),
+    path("account/two-factor/", two_factor.enrol, name="two_factor_enrol"),
+    path("account/two-factor/qr.svg", two_factor.qr_code, name="two_factor_qr"),
+    path("account/two-factor/disable/", two_factor.disable, name="two_factor_disable"),
     path("exports/", include("exports.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("admin/", admin.site.urls),

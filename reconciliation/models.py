@@ -137,6 +137,8 @@ class Comparison(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
+        # Settled from, but not compared: a newer export had been compared already.
+        SUPERSEDED = "superseded", _("Superseded by a newer export")
         FAILED = "failed", _("Failed")
 
     export_job = models.OneToOneField(

@@ -74,7 +74,13 @@ def _list_context(
         difference.dismiss_form = own.get("dismiss") or DismissForm(  # type: ignore[attr-defined]
             prefix=f"dismiss-{difference.pk}"
         )
-        difference.can_push_again = services.can_push_again(difference)  # type: ignore[attr-defined]
+        locked = difference.kind in (Difference.Kind.VALUE, Difference.Kind.MISSING_AT_COVAGE) and (
+            difference.session is not None and difference.session.is_locked
+        )
+        difference.session_locked = locked  # type: ignore[attr-defined]
+        difference.can_push_again = (  # type: ignore[attr-defined]
+            services.can_push_again(difference) and not locked
+        )
     return {
         "here": here,
         "filter_form": filter_form,

@@ -8,6 +8,8 @@ sweeper  finding stalled work for the periodic sweeper
 lookups  the undocumented reads of a session, and waiting for an export when they fail
 settle   settling outcomes and applying states from Covage's CSV export
 attention sessions whose automatic work stopped past its bound, and resolving them
+replace  replacing a line Covage has by one with another offer (PATCH cannot change it)
+resync   the back office's fixes of reconciliation differences (push again, recreate, link)
 """
 
 from orders.services.confirm import (

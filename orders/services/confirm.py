@@ -189,8 +189,7 @@ def _refused_confirmation(
     logger.warning("confirmation of session %s refused: %s", session.pk, exc)
     return _abort(
         session,
-        "Covage refused the confirmation. Check the lines' errors, correct them and confirm "
-        "again.",
+        "Covage refused the confirmation. Check the lines' errors, correct them and confirm again.",
     )
 
 

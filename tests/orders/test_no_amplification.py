@@ -41,9 +41,7 @@ def partial_session(user: Any) -> OrderSession:
     return session
 
 
-def test_a_double_click_on_copy_makes_one_copy_and_one_session_at_covage(
-    sandbox_url, client, user
-):
+def test_a_double_click_on_copy_makes_one_copy_and_one_session_at_covage(sandbox_url, client, user):
     session = partial_session(user)
     client.force_login(user)
     url = reverse("orders:copy_rejected", args=[session.pk])

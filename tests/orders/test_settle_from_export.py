@@ -79,7 +79,9 @@ def test_a_lost_session_create_is_found_in_an_export_and_not_sent_again(
     faults(settings, TIMEOUT_RATE=1.0, TIMEOUT_SECONDS=1.0)
     services.save_line_step(user=user, line=line, step="offer", data=OFFER, version=line.version)
     faults(settings, TIMEOUT_RATE=0.0)
-    settled_sandbox_calls(SandboxCall.objects.filter(method="POST"), 1)
+    settled_sandbox_calls(
+        SandboxCall.objects.filter(method="POST", path="/api/v1/product_order"), 1
+    )
     # The POST went through, its answer was lost: Covage has the session, the portal not.
     assert ProductOrder.objects.filter(external_id=session.external_id).count() == 1
     assert not OrderSession.objects.get(pk=session.pk).covage_id
@@ -127,7 +129,9 @@ def test_a_session_create_that_never_arrived_is_sent_again_after_the_export(
     assert refused_calls(documented_only) == []
 
 
-def test_a_lost_line_create_is_found_in_an_export(documented_only, user, settings):
+def test_a_lost_line_create_is_found_in_an_export(
+    documented_only, user, settings, settled_sandbox_calls
+):
     session = services.create_session(user=user)
     fill_line(user, session)
     second = services.add_line(user=user, session=session)
@@ -136,6 +140,8 @@ def test_a_lost_line_create_is_found_in_an_export(documented_only, user, setting
         user=user, line=second, step="offer", data=OFFER, version=second.version
     )
     faults(settings, TIMEOUT_RATE=0.0)
+    creates = SandboxCall.objects.filter(method="POST", path__endswith="/product_order_item")
+    settled_sandbox_calls(creates, 2)
     session.refresh_from_db()
     remote = ProductOrder.objects.get(uid=session.covage_id)
 
@@ -187,6 +193,9 @@ def test_a_confirmation_that_never_arrived_is_sent_once_more(documented_only, us
     session.refresh_from_db()
     assert session.events.filter(action="confirmation_not_at_covage").exists()
     assert session.sync_status == SyncStatus.CONFIRMED
+    # Following it: the next export brings its final state.
+    assert services.poll_session(session_id=session.pk) is services.PollResult.EXPORT
+    session.refresh_from_db()
     assert session.remote_state == "completed"
     ok = SandboxCall.objects.filter(method="PATCH", path__endswith="/confirm/", status=200)
     assert ok.count() == 1

@@ -12,6 +12,7 @@ from order_data import fill_line
 
 from covage.sandbox.models import ProductOrder, ProductOrderItem, SandboxAccount
 from exports.models import ExportJob
+from exports.signals import export_stored
 from orders import services
 from orders.models import OrderLine, OrderSession
 from reconciliation import services as reconciliation
@@ -252,7 +253,11 @@ def test_a_line_covage_has_in_a_known_session_is_listed(synced, run_export):
     extra = ProductOrderItem.objects.create(
         product_order=remote,
         state="created",
-        data={"external_id": "ADDED-AT-COVAGE", "offer_family": "BPEA", "offer_technology": "FIBDE"},
+        data={
+            "external_id": "ADDED-AT-COVAGE",
+            "offer_family": "BPEA",
+            "offer_technology": "FIBDE",
+        },
     )
 
     run_export()
@@ -281,9 +286,7 @@ def test_a_session_whose_creation_is_being_settled_is_not_a_stranger(synced, run
     assert Comparison.objects.get(export_job=job).summary["being_created"] == 1
 
 
-def test_a_session_waiting_on_this_export_is_linked_first_and_not_listed(
-    synced, run_export, sales
-):
+def test_a_session_waiting_on_this_export_is_linked_first_and_not_listed(synced, run_export, sales):
     pending = services.create_session(user=sales, external_id="SETTLED-BY-EXPORT")
     remote = foreign_session("SETTLED-BY-EXPORT", lines=0)
     OrderSession.objects.filter(pk=pending.pk).update(
@@ -315,10 +318,8 @@ def test_a_line_missing_at_covage_is_listed(synced, run_export):
     assert "Line 1" in missing.portal_value and "Pâtisserie Gérard" in missing.portal_value
 
 
-def test_a_session_missing_at_covage_is_listed_once_for_it_and_its_lines(
-    synced, run_export, sales
-):
-    session, line = synced
+def test_a_session_missing_at_covage_is_listed_once_for_it_and_its_lines(synced, run_export, sales):
+    session, _ = synced
     fill_line(sales, session)
     ProductOrder.objects.filter(uid=session.covage_id).delete()
 
@@ -348,7 +349,9 @@ def test_what_the_portal_linked_after_the_export_started_is_not_missing(
     job = run_export()
     covage_item(line).delete()
     # The line was (re)sent after this export's snapshot was taken: it cannot be in it.
-    OrderLine.objects.filter(pk=line.pk).update(last_synced_at=job.started_at + timedelta(seconds=1))
+    OrderLine.objects.filter(pk=line.pk).update(
+        last_synced_at=job.started_at + timedelta(seconds=1)
+    )
     reconciliation.reconcile_export(job_id=job.pk)
     assert differences(kind=Kind.MISSING_AT_COVAGE) == []
 
@@ -357,7 +360,7 @@ def test_what_the_portal_linked_after_the_export_started_is_not_missing(
 
 
 def test_comparing_the_same_export_twice_records_nothing_twice(synced, run_export):
-    session, line = synced
+    _, line = synced
     change_at_covage(line, note="Covage's")
     ProductOrderItem.objects.filter(uid=line.covage_id).update(state="acknowledged")
     foreign_session("OTHER-TOOL-2")
@@ -401,3 +404,16 @@ def test_an_export_without_its_file_is_not_compared(synced, run_export):
     job.file.delete(save=True)
     summary = reconciliation.reconcile_export(job_id=job.pk)
     assert summary.status == "skipped"
+
+
+def test_an_export_announced_again_is_compared_again_without_duplicates(synced, run_export):
+    _, line = synced
+    change_at_covage(line, note="Covage's")
+    job = run_export()
+    [difference] = differences(kind=Kind.VALUE)
+
+    # The portal announces a stored export again when a session starts waiting on it.
+    export_stored.send(sender=ExportJob, job=job)
+
+    assert Comparison.objects.get(export_job=job).runs == 2
+    assert differences() == [difference]

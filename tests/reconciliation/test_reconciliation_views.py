@@ -93,7 +93,7 @@ def test_sales_users_are_refused_everywhere_and_nothing_changes(client, portal, 
     difference = value_difference(portal[1])
     client.force_login(sales)
     for method, url in urls(difference.pk):
-        response = getattr(client, method)(url, {"dismiss-%d-reason" % difference.pk: "Non"})
+        response = getattr(client, method)(url, {f"dismiss-{difference.pk}-reason": "Non"})
         assert response.status_code == 403, (method, url)
     difference.refresh_from_db()
     assert difference.status == Status.OPEN
@@ -295,9 +295,7 @@ def test_link_offers_the_sessions_with_the_same_external_id(client, sales, back_
     assert lonely.status == Status.OPEN
 
 
-def test_link_to_something_that_is_not_a_candidate_is_a_message(
-    client, portal, sales, back_office
-):
+def test_link_to_something_that_is_not_a_candidate_is_a_message(client, portal, sales, back_office):
     difference = unknown_session(external_id="CP-VIEW-1")  # the portal's session is linked
     client.force_login(back_office)
     for target in (str(portal[0].pk), "", "abc", "999999"):
@@ -312,3 +310,18 @@ def test_link_to_something_that_is_not_a_candidate_is_a_message(
     assert difference.status == Status.OPEN
     portal[0].refresh_from_db()
     assert portal[0].covage_id == "cov-session-1"
+
+
+def test_a_confirmed_session_offers_dismiss_only(client, portal, back_office):
+    session, line = portal
+    OrderSession.objects.filter(pk=session.pk).update(
+        sync_status=SyncStatus.CONFIRMED, remote_state="completed"
+    )
+    difference = value_difference(line)
+    client.force_login(back_office)
+
+    page = client.get(LIST).content.decode()
+
+    assert reverse("reconciliation:push_again", args=[difference.pk]) not in page
+    assert "Covage no longer takes changes to it" in page
+    assert reverse("reconciliation:dismiss", args=[difference.pk]) in page

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from order_data import fill_line
+from order_data import OFFER, fill_line
 
 from covage.sandbox.models import ProductOrder, ProductOrderItem, SandboxAccount
 from orders import services
@@ -43,7 +43,11 @@ def synced(sales: Any, covage: Any) -> tuple[OrderSession, OrderLine]:
     session = services.create_session(user=sales, project_id="PRJ-2024-001")
     line = fill_line(sales, session)
     line = services.save_line_step(
-        user=sales, line=line, step="review", data={"note": "Sonner deux fois"}, version=line.version
+        user=sales,
+        line=line,
+        step="review",
+        data={"note": "Sonner deux fois"},
+        version=line.version,
     )
     line.refresh_from_db()
     assert line.note == "Sonner deux fois" and not line.needs_sync
@@ -188,6 +192,29 @@ def test_a_covage_session_unknown_to_the_portal_is_linked_to_its_portal_session(
     run_export()
     assert not Difference.objects.filter(status=Status.OPEN).exists()
     assert ProductOrder.objects.filter(external_id="PAPER-ORDER-7").count() == 1
+
+
+def test_a_linked_session_finds_its_lines_at_covage_instead_of_sending_them_twice(
+    synced, run_export, back_office, sales
+):
+    draft = services.create_session(user=sales, external_id="PAPER-ORDER-8")
+    line = services.add_line(user=sales, session=draft)  # saved nowhere but here
+    OrderLine.objects.filter(pk=line.pk).update(**{**OFFER, "external_id": line.external_id})
+    account = SandboxAccount.objects.get(username="demo")
+    remote = ProductOrder.objects.create(account=account, external_id="PAPER-ORDER-8")
+    item = ProductOrderItem.objects.create(
+        product_order=remote,
+        data={**OFFER, "external_id": line.external_id, "option_ids": []},
+    )
+    run_export()
+
+    reconciliation.resolve_link(
+        user=back_office, difference=only(Kind.UNKNOWN_AT_PORTAL), target=draft
+    )
+
+    line.refresh_from_db()
+    assert line.covage_id == str(item.uid)  # looked up at Covage, not created again
+    assert remote.items.count() == 1
 
 
 def test_a_covage_line_unknown_to_the_portal_is_linked_to_its_portal_line(

@@ -12,7 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portal.roles import BACK_OFFICE, SALES, ensure_role_groups
@@ -29,6 +31,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.IS_PRODUCTION:
+            raise CommandError("Demo users are not created with PORTAL_ENV=production.")
         ensure_role_groups()
         User = get_user_model()
         for username, first, last, group_name, is_staff in DEMO_USERS:
@@ -38,7 +42,14 @@ class Command(BaseCommand):
                     f"(reset its password with: manage.py changepassword {username})."
                 )
                 continue
-            password = settings.DEMO_PASSWORD or secrets.token_urlsafe(9)
+            password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)  # 16 characters
+            try:
+                # The same rules as every password (12 characters at least, not common).
+                validate_password(password, User(username=username, first_name=first))
+            except ValidationError as error:
+                raise CommandError(
+                    "PORTAL_DEMO_PASSWORD is refused: " + " ".join(error.messages)
+                ) from error
             user = User.objects.create_user(
                 username=username,
                 password=password,

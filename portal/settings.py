@@ -177,7 +177,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", SESSION_ABSOLUTE_TIMEOUT)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the failures: it would wipe every failure from the same address
+# too, letting anyone with an account reset the count on someone else's between guesses.
+AXES_RESET_ON_SUCCESS = False
 # One page for every lockout, that never tells whether the user name exists.
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
 # Behind a proxy every client would share the proxy's address (and its lockout): name the

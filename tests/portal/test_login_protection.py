@@ -102,14 +102,16 @@ def test_locked_per_user_from_any_address_and_per_address_for_any_user(client):
     assert alice.pk != bob.pk
 
 
-def test_a_success_resets_the_count(client):
-    user = sales_user()
+def test_logging_in_to_ones_own_account_does_not_reset_the_count_on_another(client):
+    """Otherwise anyone with an account could guess another's password without end."""
+    sales_user(username="mallory")
+    sales_user(username="victim")
     for _ in range(LIMIT - 1):
-        login(client, reverse("login"), user.username, "nope")
-    assert login(client, reverse("login"), user.username, PASSWORD).status_code == 302
+        login(client, reverse("login"), "victim", "guess", ip="10.0.0.9")
+    assert login(client, reverse("login"), "mallory", PASSWORD, ip="10.0.0.9").status_code == 302
     client.post(reverse("logout"))
-    for _ in range(LIMIT - 1):
-        assert login(client, reverse("login"), user.username, "nope").status_code == 200
+    # The count on the victim's name goes on, from any address.
+    assert login(client, reverse("login"), "victim", "guess", ip="10.0.0.8").status_code == 429
 
 
 def test_behind_a_proxy_the_configured_header_is_the_address(client, settings):

@@ -12,7 +12,9 @@ What it guarantees to its callers:
 - failures are typed errors from :mod:`covage.errors`; answers are dataclasses from
   :mod:`covage.schemas`;
 - logs (logger ``covage.client``) hold method, path, status, duration, attempt and Covage ids,
-  never a token, a password, a request body or a contact's personal data.
+  never a token, a password, a request body or a contact's personal data;
+- it refuses to be used while the portal serves a request (:mod:`covage.guard`): pages read
+  what background tasks stored, and never wait on Covage.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from covage.errors import (
     error_for_status,
     parse_retry_after,
 )
+from covage.guard import check_outside_request
 from covage.schemas import (
     OFFER_FIELDS,
     Enni,
@@ -483,6 +486,7 @@ class CovageClient:
         ``idempotent``: False makes unknown outcomes ``ambiguous`` (POST, confirm).
         ``max_retries`` is the number of repeats after the first attempt.
         """
+        check_outside_request(f"CovageClient: {method} {urlsplit(path).path}")
         url = self._url(path)
         log_path = urlsplit(url).path
         id_text = _format_ids(ids or {})
@@ -771,8 +775,10 @@ def get_client() -> CovageClient:
 
     Rebuilt after a fork (a Celery prefork child must not share its parent's sockets), when the
     COVAGE_* settings change (tests point it at a live sandbox), and kept per thread, since a
-    requests.Session is not guaranteed thread-safe.
+    requests.Session is not guaranteed thread-safe. Refused while the portal serves a request
+    (covage.guard): only background tasks call Covage.
     """
+    check_outside_request("covage.client.get_client()")
     options = _options_from_settings()
     client: CovageClient | None = getattr(_local, "client", None)
     stale = client is not None and (

@@ -29,6 +29,11 @@ def max_start_attempts() -> int:
     return int(getattr(settings, "EXPORT_MAX_START_ATTEMPTS", 3))
 
 
+def start_stale_after() -> timedelta:
+    """A start claim older than this without a task id: the worker died during the POST."""
+    return timedelta(seconds=int(getattr(settings, "EXPORT_START_STALE_SECONDS", 300)))
+
+
 def download_stale_after() -> timedelta:
     """A download claim older than this belongs to a worker that died: take it over."""
     return timedelta(seconds=int(getattr(settings, "EXPORT_DOWNLOAD_STALE_SECONDS", 900)))

@@ -50,9 +50,6 @@ logger = logging.getLogger("exports")
 Status = ExportJob.Status
 Trigger = ExportJob.Trigger
 
-# A start claim older than this without a task id means the worker died during the POST.
-_START_CLAIM_STALE = timedelta(minutes=5)
-
 
 class ExportTooSoon(Exception):
     """The account's export window is taken: Covage would answer 429."""
@@ -385,7 +382,9 @@ def _start_already_claimed(job: ExportJob, *, now: datetime) -> NextStep | None:
         # A re-delivered start: Covage has the export; make sure someone polls it (a
         # duplicate poll chain is dropped by the poll_count check).
         return NextStep("poll", conf.poll_delay(job.poll_count), poll_count=job.poll_count)
-    stale = job.start_claimed_at is not None and job.start_claimed_at < now - _START_CLAIM_STALE
+    stale = (
+        job.start_claimed_at is not None and job.start_claimed_at < now - conf.start_stale_after()
+    )
     if job.status == Status.RUNNING and not job.task_id and stale:
         # The worker died during the POST: Covage may have started an export we cannot
         # see. Asking again would be a second export (or a 429): say so instead.

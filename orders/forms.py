@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from orders import referentials, selectors, validators
@@ -172,28 +173,79 @@ def _text(name: str, *, max_length: int = 255, textarea: bool = False) -> forms.
     )
 
 
+NOT_LISTED = _("%(value)s (not in Covage's list)")
+NOT_LISTED_ERROR = _(
+    "%(value)s is not in Covage's list: choose one of the list, or leave it empty."
+)
+
+
+class ListedChoiceField(forms.ChoiceField):
+    """A choice from one of Covage's stored lists.
+
+    The saved value stays selectable and valid even when the list no longer holds it (an
+    inactive ENNI, a project that ended): saving another step must not drop it. A value sent
+    that the list does not hold (typed while the list was not available yet, before the first
+    refresh stored it) is refused with a message but stays on the page, selected: nothing
+    typed is lost."""
+
+    def __init__(
+        self, *, listed: list[tuple[str, str]], saved: str = "", sent: str = "", **kwargs: Any
+    ) -> None:
+        self.listed = {value for value, _label in listed}
+        self.saved = saved
+        choices: list[tuple[str, Any]] = [("", "—"), *listed]
+        for extra in dict.fromkeys((saved, sent)):
+            if extra and extra not in self.listed:
+                choices.append((extra, NOT_LISTED % {"value": extra}))
+        super().__init__(choices=choices, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and value not in self.listed and value != self.saved:
+            raise ValidationError(NOT_LISTED_ERROR, code="not_listed", params={"value": value})
+
+
 def _select_or_text(
-    name: str, referential: referentials.Referential, values: list[tuple[str, str]], current: str
+    name: str,
+    referential: referentials.Referential,
+    values: list[tuple[str, str]],
+    current: str,
+    *,
+    sent: Any = "",
+    unavailable: Any = "",
+    help_text: Any = None,
 ) -> forms.Field:
-    """A select of the referential's values, or a text input when Covage's list is missing.
-    The saved value stays selectable even if the list no longer holds it (an inactive ENNI, a
-    project that ended): saving another step must not drop it."""
+    """A select of the stored list's values, or, before Covage's list was ever stored, a text
+    input (as long as the column that keeps it) whose help text says so: the user types the
+    value, and it gets the same checks as any other."""
+    help_text = HELP.get(name, "") if help_text is None else help_text
     if not referential.available:
-        return _text(name, max_length=64)
-    choices = [("", "—"), *values]
-    if current and current not in {value for value, _label in values}:
-        choices.append((current, f"{current} (not in Covage's list)"))
-    return forms.ChoiceField(
-        label=label_for(name), help_text=HELP.get(name, ""), required=False, choices=choices
+        field = _text(name, max_length=OrderLine._meta.get_field(name).max_length or 64)
+        field.help_text = format_lazy("{} {}", unavailable, help_text) if help_text else unavailable
+        return field
+    return ListedChoiceField(
+        label=label_for(name),
+        help_text=help_text,
+        required=False,
+        listed=values,
+        saved=current or "",
+        sent=sent if isinstance(sent, str) else "",
     )
 
 
-def project_field(current: str = "") -> tuple[forms.Field, str]:
-    """The project picker and the notice to show with it (empty when the list loaded)."""
+def project_field(current: str = "", *, sent: Any = "", help_text: Any = None) -> forms.Field:
+    """The project picker: Covage's stored list of projects, or a text input before it is."""
     projects = referentials.projects()
     values = [(project.code, project.label) for project in projects.items]
-    field = _select_or_text("project_id", projects, values, current)
-    return field, "" if projects.available else referentials.PROJECTS_UNAVAILABLE
+    return _select_or_text(
+        "project_id",
+        projects,
+        values,
+        current,
+        sent=sent,
+        unavailable=referentials.PROJECTS_UNAVAILABLE,
+        help_text=help_text,
+    )
 
 
 # --- Session forms -----------------------------------------------------------------------------
@@ -209,10 +261,10 @@ class NewSessionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project_id"], self.project_notice = project_field()
-        self.fields[
-            "project_id"
-        ].help_text = "The commercial project code agreed with Covage, if any."
+        self.fields["project_id"] = project_field(
+            sent=self.data.get("project_id", "") if self.is_bound else "",
+            help_text="The commercial project code agreed with Covage, if any.",
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -308,6 +360,10 @@ class StepForm(forms.Form):
     def layout(self) -> Layout:
         return Layout(*self.fields)
 
+    def sent(self, name: str) -> Any:
+        """The value sent for a field (empty when the form is not bound)."""
+        return self.data.get(name, "") if self.is_bound else ""
+
     def saved_values(self) -> dict[str, Any]:
         """The step's values as saved, keyed by field name."""
         values: dict[str, Any] = {}
@@ -392,9 +448,9 @@ class OfferForm(StepForm):
         self.initial["other_option_ids"] = ", ".join(
             option for option in current_options if option not in known
         )
-        self.fields["project_id"], notice = project_field(self.line.project_id)
-        if notice:
-            self.notices.append(notice)
+        self.fields["project_id"] = project_field(
+            self.line.project_id, sent=self.sent("project_id")
+        )
         self.fields["external_id"] = _text("external_id", max_length=64)
         self.offer_fixed = offer_is_fixed(self.line)
         if self.offer_fixed:
@@ -516,25 +572,33 @@ class TechnicalForm(StepForm):
 
     def build_fields(self) -> None:
         family = self.line.offer_family
-        modes = referentials.delivery_modes(offer_family=family)
+        stored = referentials.all_ennis()
+        modes = referentials.delivery_modes(offer_family=family, stored=stored)
         self.fields["delivery_mode"] = _select_or_text(
             "delivery_mode",
             modes,
             [(mode, mode.replace("_", " ")) for mode in modes.items],
             self.line.delivery_mode,
+            sent=self.sent("delivery_mode"),
+            unavailable=referentials.DELIVERY_MODES_UNAVAILABLE,
         )
         if self.dia:
             self.notices.append(DIA_NOTICE)
         else:
             ennis = referentials.ennis(
-                offer_family=family, delivery_mode=self.selected_delivery_mode()
+                offer_family=family, delivery_mode=self.selected_delivery_mode(), stored=stored
             )
             values = [(enni.reference, enni.label) for enni in ennis.items]
             for name in self.ENNI_FIELDS:
-                self.fields[name] = _select_or_text(name, ennis, values, getattr(self.line, name))
-            if not ennis.available:
-                self.notices.append(referentials.ENNIS_UNAVAILABLE)
-            elif not ennis.items:
+                self.fields[name] = _select_or_text(
+                    name,
+                    ennis,
+                    values,
+                    getattr(self.line, name),
+                    sent=self.sent(name),
+                    unavailable=referentials.ENNIS_UNAVAILABLE,
+                )
+            if ennis.available and not ennis.items:
                 self.notices.append(
                     "Covage lists no ENNI for this offer family and delivery mode: "
                     "choose another delivery mode, or check the offer family on the Offer step."

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -372,3 +373,27 @@ class OrderEvent(models.Model):
     @property
     def action_text(self) -> str:
         return self.action.replace("_", " ").capitalize()
+
+
+class ReferentialSnapshot(models.Model):
+    """The last copy of one of Covage's lists that the forms offer (projects, ENNIs), read by
+    a background task (orders.services.referentials). Pages read it, never Covage."""
+
+    class Name(models.TextChoices):
+        PROJECTS = "projects", _("Projects")
+        ENNIS = "ennis", _("ENNIs")
+
+    name = models.CharField(_("list"), max_length=20, choices=Name.choices, unique=True)
+    items = models.JSONField(_("items"), default=list, blank=True)
+    # The last successful read; null until the first one (the forms then take typed values).
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    # Why the last attempt failed; empty when it succeeded.
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("Covage list")
+        verbose_name_plural = _("Covage lists")
+
+    def __str__(self) -> str:
+        return str(self.get_name_display())

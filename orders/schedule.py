@@ -6,6 +6,8 @@ from portal.beat import ensure_periodic_task
 
 SWEEP_NAME = "Re-queue stalled order work"
 TRACK_NAME = "Follow created orders"
+REFERENTIALS_NAME = "Refresh Covage's projects and ENNIs"
+REFERENTIALS_EVERY = 15 * 60
 
 
 def ensure_default_schedule() -> None:
@@ -20,4 +22,12 @@ def ensure_default_schedule() -> None:
         task="orders.tasks.track_orders",
         every_seconds=300,
         description="Reads the production steps of created orders until they are delivered.",
+    )
+    ensure_periodic_task(
+        name=REFERENTIALS_NAME,
+        task="orders.tasks.refresh_referentials",
+        every_seconds=REFERENTIALS_EVERY,
+        description=(
+            "Reads the lists the order forms offer; pages read the stored copy, never Covage."
+        ),
     )

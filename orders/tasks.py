@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
+from django.db import connections
 
 from covage.errors import CovageError, CovageRateLimited, CovageUnavailable
 from orders import services
 from orders.models import OrderSession
+from orders.services import referentials as referential_service
 from orders.services import sweeper
 from orders.services.attention import mark_needs_attention
 from orders.services.sync import mark_given_up
@@ -177,3 +181,42 @@ def sweep() -> dict[str, int]:
 def track_orders() -> int:
     """Reads the open orders' production from the tracking API. Runs every few minutes."""
     return services.track_orders()
+
+
+# --- Referentials ------------------------------------------------------------------------------
+
+REFERENTIALS_MAX_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, max_retries=REFERENTIALS_MAX_RETRIES)
+def refresh_referentials(self) -> dict[str, int] | str:  # type: ignore[no-untyped-def]
+    """Reads Covage's projects and ENNIs into the store the forms read. Beat runs it every 15
+    minutes; a worker queues it when it starts with a list never stored. Idempotent. While
+    Covage is down the lists stored last stay in use: a few retries, then beat's next run."""
+    try:
+        return referential_service.refresh_referentials()
+    except (CovageUnavailable, CovageRateLimited) as exc:
+        if _deferred(self):
+            return "deferred"
+        if self.request.retries >= self.max_retries:
+            logger.warning("covage referentials not refreshed, beat tries again: %s", exc)
+            return "given_up"
+        raise self.retry(exc=exc, countdown=_wait_for(exc, self.request.retries)) from exc
+    except CovageError as exc:
+        # Refused (403, a wrong answer): retrying now would get the same; beat tries again.
+        logger.warning("covage referentials not refreshed: %s", exc)
+        return "failed"
+
+
+@worker_ready.connect(weak=False, dispatch_uid="orders.refresh_referentials_at_start")
+def _refresh_missing_referentials(**kwargs: Any) -> None:
+    """A fresh install has no lists, and beat's first run of a new schedule comes one interval
+    after it was created: a worker that starts with a list never stored queues a refresh."""
+    try:
+        missing = referential_service.missing_referentials()
+    finally:
+        # The worker's main process does not run tasks: it keeps no connection open.
+        connections.close_all()
+    if missing:
+        logger.info("covage referentials never stored (%s): refreshing", ", ".join(missing))
+        refresh_referentials.delay()

@@ -3,7 +3,9 @@ show. Every view that takes a session or line id looks it up through a selector 
 another sales user's objects answer 404 whatever the method; only then is the method checked.
 
 A user's mistake never ends in a 500: services raise `OrderError` with messages written for
-the user, shown here as messages. No view calls Covage: services only queue that work.
+the user, shown here as messages. No view calls Covage: services only queue that work, forms
+read the referentials stored by a background task, and covage.guard refuses any call made while
+a request is served.
 """
 
 from __future__ import annotations

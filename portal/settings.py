@@ -64,6 +64,8 @@ if IS_PRODUCTION:
     INSTALLED_APPS.remove("covage.sandbox")
 
 MIDDLEWARE = [
+    # First: nothing that serves a request may call Covage (covage/guard.py).
+    "covage.guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from any WSGI server (gunicorn in `make run`), no web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -391,3 +393,9 @@ EXPORT_POLL_BACKOFF = {
     "MAX": env_float("EXPORT_POLL_MAX_DELAY", 60.0),
 }
 EXPORT_MAX_POLLS = env_int("EXPORT_MAX_POLLS", 120)
+# A worker that died while asking Covage to start an export, or while downloading one, is
+# taken over after these many seconds.
+EXPORT_START_STALE_SECONDS = env_int("EXPORT_START_STALE_SECONDS", 300)
+# The sweeper (every minute) re-queues work stalled for longer than this.
+ORDERS_SWEEPER_GRACE_SECONDS = env_int("ORDERS_SWEEPER_GRACE_SECONDS", 120)
+EXPORT_DOWNLOAD_STALE_SECONDS = env_int("EXPORT_DOWNLOAD_STALE_SECONDS", 900)

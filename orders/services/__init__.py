@@ -9,6 +9,7 @@ lookups  the undocumented reads of a session, and waiting for an export when the
 settle   settling outcomes and applying states from Covage's CSV export
 attention sessions whose automatic work stopped past its bound, and resolving them
 replace  replacing a line Covage has by one with another offer (PATCH cannot change it)
+referentials reading Covage's projects and ENNIs into the store the forms read (a task)
 resync   the back office's fixes of reconciliation differences (push again, recreate, link)
 """
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from covage import schemas
 from covage.client import CovageClient, get_client
-from covage.errors import CovageError, CovageValidationError
+from covage.errors import CovageError, CovageRateLimited, CovageValidationError
 from orders.confirmation import Problem, check_session
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services import lookups
@@ -164,6 +164,10 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
         remote = client.confirm_session(session.covage_id)
     except CovageValidationError as exc:
         return _refused_confirmation(client, session, exc)
+    except CovageRateLimited:
+        # A 429 is a definite "not now": nothing reached Covage, nothing to look up.
+        OrderSession.objects.filter(pk=session_id).update(confirm_attempted_at=None)
+        raise
     except TRANSIENT_ERRORS:
         raise  # the task retries; the next run reads the session back first
     except CovageError as exc:

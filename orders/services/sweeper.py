@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -18,8 +19,12 @@ from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services.attention import mark_needs_attention
 from orders.services.lookups import wait_for_export
 
-# Younger work is most likely still in the queue: leave it to its own task.
-GRACE = timedelta(minutes=2)
+
+def default_grace() -> timedelta:
+    """Younger work is most likely still in the queue: leave it to its own task."""
+    return timedelta(seconds=getattr(settings, "ORDERS_SWEEPER_GRACE_SECONDS", 120))
+
+
 # Re-queues of one session's stalled work before a person must look (about an hour or more:
 # each sync run itself retries for several minutes).
 MAX_AUTOMATIC_RETRIES = 10
@@ -45,9 +50,9 @@ def count_automatic_retry(session_id: int) -> bool:
     return True
 
 
-def sessions_needing_sync(*, grace: timedelta = GRACE) -> list[int]:
+def sessions_needing_sync(*, grace: timedelta | None = None) -> list[int]:
     """Sessions with a line Covage has not got, not being pushed right now."""
-    cutoff = timezone.now() - grace
+    cutoff = timezone.now() - (grace if grace is not None else default_grace())
     pending = (Q(deleted_at__isnull=False) & ~Q(covage_id="")) | (
         Q(deleted_at__isnull=True, synced_version__lt=F("version"))
         & ~Q(rejected_version=F("version"))
@@ -61,8 +66,8 @@ def sessions_needing_sync(*, grace: timedelta = GRACE) -> list[int]:
     return sorted(set(lines.values_list("session_id", flat=True)))
 
 
-def confirmations_stalled(*, grace: timedelta = GRACE) -> list[int]:
-    cutoff = timezone.now() - grace
+def confirmations_stalled(*, grace: timedelta | None = None) -> list[int]:
+    cutoff = timezone.now() - (grace if grace is not None else default_grace())
     return list(
         OrderSession.objects.filter(
             sync_status=SyncStatus.CONFIRMING,
@@ -74,9 +79,9 @@ def confirmations_stalled(*, grace: timedelta = GRACE) -> list[int]:
     )
 
 
-def polls_stalled(*, grace: timedelta = timedelta(minutes=5)) -> list[int]:
+def polls_stalled(*, grace: timedelta | None = None) -> list[int]:
     """Confirmed sessions not final whose next poll is overdue (its message was lost)."""
-    cutoff = timezone.now() - grace
+    cutoff = timezone.now() - (grace if grace is not None else default_grace())
     return list(
         OrderSession.objects.filter(confirmed_at__isnull=False)
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=cutoff))
@@ -89,7 +94,7 @@ def polls_stalled(*, grace: timedelta = timedelta(minutes=5)) -> list[int]:
 def exports_overdue() -> list[int]:
     """Sessions waiting for an export that should have come by now (it failed, or its
     message was lost): two export windows and a grace period after the moment they wait for."""
-    cutoff = timezone.now() - 2 * export_conf.window() - GRACE
+    cutoff = timezone.now() - 2 * export_conf.window() - default_grace()
     return list(
         OrderSession.objects.filter(settle_after__lt=cutoff, attention_since__isnull=True)
         .order_by("pk")

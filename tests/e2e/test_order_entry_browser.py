@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from covage.sandbox.models import ProductOrder, ProductOrderItem
 from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.services.referentials import refresh_referentials
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
 # thread with a running loop unless told that it is safe (it is: the loop is Playwright's).
@@ -33,7 +34,9 @@ SCREENSHOTS = os.environ.get("ORDER_SCREENSHOTS", "")
 
 @pytest.fixture
 def portal(sandbox_url):
-    """The live server's URL, serving the portal and the sandbox."""
+    """The live server's URL, serving the portal and the sandbox, with the sandbox's projects
+    and ENNIs stored as the background refresh stores them (pages never read Covage)."""
+    refresh_referentials()
     return sandbox_url
 
 

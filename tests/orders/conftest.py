@@ -11,11 +11,17 @@ from typing import Any
 
 import factory
 import pytest
+from django.utils import timezone
 from factories import UserFactory
 
 from covage.client import reset_client
-from orders import referentials
-from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
+from orders.models import (
+    LineContact,
+    OrderLine,
+    OrderSession,
+    ReferentialSnapshot,
+    SyncStatus,
+)
 
 
 class OrderSessionFactory(factory.django.DjangoModelFactory):
@@ -96,35 +102,65 @@ def _fast_passwords(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_referentials() -> Iterator[None]:
+def _fresh_client() -> Iterator[None]:
     reset_client()
-    referentials.forget()
     yield
-    referentials.forget()
     reset_client()
 
 
 @pytest.fixture
 def offline_covage(settings: Any) -> None:
-    """Covage unreachable (nothing listens on this port): referentials fall back."""
+    """Covage unreachable (nothing listens on this port)."""
     settings.COVAGE_API_URL = "http://127.0.0.1:9"
     settings.COVAGE_TOKEN_URL = "http://127.0.0.1:9/token"
 
 
-@pytest.fixture
-def cached_referentials() -> None:
-    """Projects and ENNIs as if just read from Covage (no network in the test)."""
-    from django.core.cache import cache
+STORED_PROJECTS = [
+    {"code": "PRJ-2024-001", "end_date": ""},
+    {"code": "PRJ-2025-003", "end_date": ""},
+]
+STORED_ENNIS = [
+    {
+        "reference": "CN012345",
+        "label": "CN012345 - Rouen (BPE)",
+        "offer": "BPE",
+        "delivery_mode": "ENNI_DEDIE",
+    },
+    {
+        "reference": "CN012346",
+        "label": "CN012346 - Rouen (BPEA)",
+        "offer": "BPEA",
+        "delivery_mode": "ENNI_DEDIE",
+    },
+    {
+        "reference": "CN012410",
+        "label": "CN012410 - Le Havre (BPE)",
+        "offer": "BPE",
+        "delivery_mode": "ENNI_MUTUALISE",
+    },
+    {
+        "reference": "CN031207",
+        "label": "CN031207 - Pérols (BPE)",
+        "offer": "BPE",
+        "delivery_mode": "COLLECTE_REGIONALE",
+    },
+]
 
-    projects = [
-        referentials.ProjectChoice("PRJ-2024-001", "PRJ-2024-001"),
-        referentials.ProjectChoice("PRJ-2025-003", "PRJ-2025-003"),
-    ]
-    ennis = [
-        referentials.EnniChoice("CN012345", "CN012345 - Rouen (BPE)", "BPE", "ENNI_DEDIE"),
-        referentials.EnniChoice("CN012346", "CN012346 - Rouen (BPEA)", "BPEA", "ENNI_DEDIE"),
-        referentials.EnniChoice("CN012410", "CN012410 - Le Havre (BPE)", "BPE", "ENNI_MUTUALISE"),
-        referentials.EnniChoice("CN031207", "CN031207 - Pérols (BPE)", "BPE", "COLLECTE_REGIONALE"),
-    ]
-    cache.set("orders:referential:projects", projects, 600)
-    cache.set("orders:referential:ennis", ennis, 600)
+
+@pytest.fixture
+def cached_referentials(db: Any) -> None:
+    """Projects and ENNIs as if the background refresh had just stored them (no network)."""
+    now = timezone.now()
+    for name, items in (
+        (ReferentialSnapshot.Name.PROJECTS, STORED_PROJECTS),
+        (ReferentialSnapshot.Name.ENNIS, STORED_ENNIS),
+    ):
+        ReferentialSnapshot.objects.update_or_create(
+            name=name, defaults={"items": items, "refreshed_at": now, "checked_at": now}
+        )
+
+
+@pytest.fixture
+def no_referentials(db: Any) -> None:
+    """Nothing stored yet: the refresh never ran (a fresh install)."""
+    ReferentialSnapshot.objects.all().delete()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from orders import forms, referentials
@@ -198,10 +197,9 @@ def test_enni_choices_follow_family_and_delivery_mode(line_factory):
     assert "enni" in bound("technical", bpe, enni="CN-INVENTED").errors
 
 
-def test_free_text_when_the_referential_is_missing(line, offline_covage):
-    cache.clear()
+def test_free_text_when_the_referential_is_missing(line, offline_covage, no_referentials):
     form = forms.step_form("technical", line=line)
-    assert referentials.ENNIS_UNAVAILABLE in form.notices
+    assert str(referentials.ENNIS_UNAVAILABLE) in str(form.fields["enni"].help_text)
     assert not hasattr(form.fields["enni"], "choices")
     assert bound("technical", line, enni="CN777").step_data()["enni"] == "CN777"
 

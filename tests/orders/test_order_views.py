@@ -2,7 +2,7 @@
 
 These run without Covage: the sync is queued on commit, and in these (non-transactional)
 tests the commit never happens, so a line stays as the view saved it. Referentials come from
-the cache (`cached_referentials`) or fall back when Covage is unreachable (`offline_covage`).
+the store (`cached_referentials`), or are typed before it holds them (`no_referentials`).
 """
 
 from __future__ import annotations
@@ -156,13 +156,12 @@ def test_new_session_external_id_must_be_unique(client, session_factory):
     assert OrderSession.objects.count() == 1
 
 
-def test_new_session_falls_back_to_free_text_when_covage_is_down(client, offline_covage):
-    from django.core.cache import cache
-
-    cache.delete("orders:referential:projects")
+def test_new_session_takes_a_typed_project_before_the_list_is_stored(
+    client, offline_covage, no_referentials
+):
     client.force_login(sales_user())
     page = body(client.get(reverse("orders:new")))
-    assert "Covage&#x27;s list of projects could not be loaded; type the code." in page
+    assert "Covage's list of projects is not available yet: type the project code." in page
     assert '<input type="text" name="project_id"' in page
     client.post(reverse("orders:new"), {"external_id": "FREE-1", "project_id": "PRJ-TYPED"})
     assert OrderSession.objects.get(external_id="FREE-1").project_id == "PRJ-TYPED"
@@ -609,14 +608,11 @@ def test_enni_choices_follow_offer_family_and_delivery_mode(client, draft):
     assert re.search(r'value="CN012410"[^>]*selected', partial)
 
 
-def test_enni_is_typed_when_covage_is_down(client, draft, offline_covage):
-    from django.core.cache import cache
-
-    cache.delete("orders:referential:ennis")
+def test_enni_is_typed_before_the_list_is_stored(client, draft, offline_covage, no_referentials):
     user, line = draft
     client.force_login(user)
     page = body(client.get(step_url(line, "technical")))
-    assert "Covage&#x27;s list of ENNIs could not be loaded; type the reference." in page
+    assert "Covage's list of ENNIs is not available yet: type the ENNI reference." in page
     assert '<input type="text" name="enni"' in page
     post_step(client, line, "technical", {"enni": "CN999999", "delivery_mode": "ENNI_DEDIE"})
     line.refresh_from_db()

@@ -272,8 +272,10 @@ if REDIS_URL:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     }
 else:
-    # A broker that needs no server: messages are files under var/celery.
+    # A broker that needs no server: messages are files under var/celery. kombu's filesystem
+    # transport, made safe for a prefork worker (portal/broker.py).
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
     _broker_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,23 @@ TOKEN_PATH = "/auth/realms/covage/protocol/openid-connect/token"
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On SQLite, the test database is a file in this run's temporary folder instead of
+    Django's in-memory default: the real-worker tests' `celery worker` process opens it too,
+    as `make run`'s processes share var/db.sqlite3 (WAL, IMMEDIATE transactions and the busy
+    timeout of portal/settings.py apply to it)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not test.get("NAME"):
+        test["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     # The Covage token lives in the cache: one test's token must not leak into the next.

@@ -1,7 +1,8 @@
 """Fixtures of the real-worker tests: a `celery worker` process on the real broker.
 
-These tests need a database another process can open (PostgreSQL: CI sets DATABASE_URL) and
-run on Redis when REDIS_URL is set, else on the filesystem broker in a temporary folder.
+They run on both stacks: `make run`'s own (the SQLite test database, a file that
+tests/conftest.py puts in the run's temporary folder, and the file-system broker in the test's
+temporary folder) and CI's (PostgreSQL with DATABASE_URL, Redis with REDIS_URL).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from workers.worker_support import RunningWorker, server_database_or_skip
+from workers.worker_support import RunningWorker, shared_database_or_skip
 
 from covage.client import reset_client
 from covage.sandbox import faults
@@ -40,7 +41,7 @@ def celery_worker_process(
 
     Its log is printed when the test fails; it is always stopped, children included.
     """
-    server_database_or_skip()
+    shared_database_or_skip()
     with RunningWorker(api_url=worker_sandbox, concurrency=4, workdir=tmp_path) as worker:
         yield worker
 

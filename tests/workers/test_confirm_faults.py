@@ -4,6 +4,9 @@ The sandbox (a live server thread of this process) injects 5xx, timeouts and 429
 seed; the worker (`celery worker --pool prefork`, 4 slots) syncs, confirms and polls. Every
 session must end final with exactly one successful confirm at the sandbox and no duplicate
 session or line, also when pool children are SIGKILLed in the middle of a confirmation.
+
+Both stacks (issue 8, item 6): `make run`'s (SQLite file, file-system broker) with nothing set,
+CI's with DATABASE_URL (PostgreSQL) and REDIS_URL (Redis).
 """
 
 from __future__ import annotations
@@ -118,7 +121,12 @@ def test_pool_children_killed_mid_confirmation_still_confirm_exactly_once(
     """Each session's pool child is SIGKILLed while its PATCH /confirm/ is in flight (the
     first session's once more while it polls). The lines are synced beforehand in this
     process, so that the only work of the worker is the confirmations: a SIGKILL during a
-    sync would leave that session's sync lease held for 5 minutes (see the report)."""
+    sync would leave that session's sync lease held for 5 minutes (see the report).
+
+    No beat runs here, so a killed confirmation only finishes if the broker re-delivers its
+    message (acks_late, reject on worker lost). Every child is killed, idle ones too: an idle
+    child killed must not freeze the pool (it did on the file-system broker, see
+    portal/broker.py)."""
     worker = celery_worker_process
     with worker.tasks_inline():
         sessions = build_sessions(user, sessions=3, lines=2)

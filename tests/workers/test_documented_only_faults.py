@@ -24,7 +24,7 @@ from workers.session_support import (
     session_ids,
     states_differ,
 )
-from workers.worker_support import RunningWorker, server_database_or_skip, wait_until
+from workers.worker_support import RunningWorker, shared_database_or_skip, wait_until
 
 from covage.sandbox.models import SandboxCall
 from exports.models import ExportJob
@@ -53,7 +53,7 @@ SWEEP_EVERY = 15.0
 def documented_worker(
     transactional_db: None, worker_sandbox: str, tmp_path: Any, settings: Any
 ) -> Iterator[RunningWorker]:
-    server_database_or_skip()
+    shared_database_or_skip()
     settings.COVAGE_UNDOCUMENTED_LOOKUPS = False
     settings.EXPORT_WINDOW_SECONDS = 1
     settings.COVAGE_SANDBOX = {

@@ -1,8 +1,9 @@
 """A real Celery worker for tests: a separate OS process on the real broker.
 
 `RunningWorker` starts `celery -A portal worker --pool prefork` with its own queue name, on
-Redis when REDIS_URL is set (else on the filesystem broker in a temporary folder), pointed at
-the test database and at a live sandbox. The test process is switched to the same broker and
+Redis when REDIS_URL is set (else on the file-system broker of the settings, in a temporary
+folder), pointed at the test database (PostgreSQL, or the SQLite file of tests/conftest.py)
+and at a live sandbox. The test process is switched to the same broker and
 queue, with eager mode off, so that `transaction.on_commit(... .delay())` reaches the worker.
 
 Imported as `workers.worker_support` (tests/ is on sys.path through tests/conftest.py), so the
@@ -32,21 +33,34 @@ CELERY_BIN = Path(sys.executable).with_name("celery")
 READY_TIMEOUT = 60.0
 
 
-def server_database_or_skip() -> None:
-    """The worker is another process: it cannot open the in-memory SQLite test database."""
+def shared_database_or_skip() -> None:
+    """The worker is another process: it must be able to open the test database. The
+    PostgreSQL test database and the SQLite file of tests/conftest.py are; an in-memory SQLite
+    database (a TEST NAME of ":memory:") is not."""
     import pytest
 
-    if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip(
-            "real-worker tests need a server database that another process can open "
-            "(the SQLite test database is in memory): set DATABASE_URL=postgres://… "
-            "(CI does)"
+            "real-worker tests need a test database that another process can open, not an "
+            "in-memory SQLite one: leave DATABASES['default']['TEST']['NAME'] unset (a file) "
+            "or set DATABASE_URL=postgres://…"
         )
 
 
+def server_database_or_skip() -> None:
+    """The confirmation benchmark measures the worker and the gunicorn sandbox on PostgreSQL."""
+    import pytest
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the confirmation benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+
+
 def test_database_url() -> str:
-    """DATABASE_URL of the test database (pytest-django renamed NAME to test_…)."""
+    """DATABASE_URL of the test database, for the worker and sandbox processes: the SQLite
+    file, or the PostgreSQL database (pytest-django renamed NAME to test_…)."""
     params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(params['NAME']).resolve()}"
     user = quote(params.get("USER") or "", safe="")
     password = quote(params.get("PASSWORD") or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
@@ -126,13 +140,16 @@ class RunningWorker:
     def _broker(self) -> tuple[str, dict[str, Any]]:
         if settings.REDIS_URL:
             return settings.REDIS_URL, dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+        # The worker's own settings give the same folders (PORTAL_VAR_DIR=workdir/var). The
+        # exchange tables live in the control folder: both processes must read the same one.
         folder = self.workdir / "var" / "celery"
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return "filesystem://", {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
 

@@ -23,3 +23,5 @@ class ExportsConfig(AppConfig):
         post_migrate.connect(
             _create_default_schedule, sender=self, dispatch_uid="exports.default_schedule"
         )
+        # Registers the tasks by name for exports.dispatch (services never import them).
+        import exports.tasks  # noqa: F401

@@ -39,7 +39,7 @@ from covage.errors import (
     CovageUnavailable,
 )
 from covage.export_csv import copy_sessions
-from exports import conf
+from exports import conf, dispatch
 from exports.models import ExportGuard, ExportJob
 from exports.signals import export_failed, export_stored
 from orders.models import OrderSession
@@ -149,20 +149,8 @@ def _locked_guard(account: str) -> ExportGuard:
     return ExportGuard.objects.select_for_update().get(account=account)
 
 
-def _enqueue_start(job_id: int, countdown: float) -> None:
-    from exports.tasks import start_export
-
-    countdown = min(max(countdown, 0.0), conf.max_countdown())
-    if countdown > 0:
-        start_export.apply_async((job_id,), countdown=countdown)
-    else:
-        start_export.delay(job_id)
-
-
-def _enqueue_poll(job_id: int, poll_count: int, countdown: float) -> None:
-    from exports.tasks import poll_export
-
-    poll_export.apply_async((job_id,), {"expected_poll": poll_count}, countdown=countdown)
+_enqueue_start = dispatch.start_export
+_enqueue_poll = dispatch.poll_export
 
 
 def _fail(

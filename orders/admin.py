@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from orders import dispatch
 from orders import forms as order_forms
 from orders.models import (
     LineContact,
@@ -276,11 +277,9 @@ class OrderSessionAdmin(ServiceHistoryAdmin):
 
     @admin.action(description=_("Resync selected sessions from Covage (read their states)"))
     def resync_from_covage(self, request: HttpRequest, queryset: QuerySet[OrderSession]) -> None:
-        from orders.tasks import poll_session
-
         sessions = list(queryset.exclude(covage_id="").values_list("pk", flat=True))
         for pk in sessions:
-            poll_session.delay(pk)
+            dispatch.poll_session(pk)
         skipped = queryset.filter(covage_id="").count()
         self.message_user(request, f"{len(sessions)} session(s) queued for a resync.")
         if skipped:
@@ -292,10 +291,8 @@ class OrderSessionAdmin(ServiceHistoryAdmin):
 
     @admin.action(description=_("Send pending changes of selected sessions to Covage"))
     def push_to_covage(self, request: HttpRequest, queryset: QuerySet[OrderSession]) -> None:
-        from orders.tasks import sync_session
-
         for pk in queryset.values_list("pk", flat=True):
-            sync_session.delay(pk)
+            dispatch.sync_session(pk)
         self.message_user(request, f"{queryset.count()} session(s) queued.")
 
 

@@ -30,3 +30,5 @@ class OrdersConfig(AppConfig):
 
         # Sessions waiting on an export must not wait for one that will never come.
         export_failed.connect(_export_failed, dispatch_uid="orders.export_failed")
+        # Registers the tasks by name for orders.dispatch (services never import them).
+        import orders.tasks  # noqa: F401

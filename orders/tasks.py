@@ -20,8 +20,8 @@ from django.db import connections
 from covage.errors import CovageError, CovageRateLimited, CovageUnavailable
 from orders import services
 from orders.models import OrderSession
+from orders.services import attention, sweeper
 from orders.services import referentials as referential_service
-from orders.services import sweeper
 from orders.services.attention import mark_needs_attention
 from orders.services.sync import mark_given_up
 
@@ -161,13 +161,13 @@ def sweep() -> dict[str, int]:
         ("poll", poll_session, sweeper.polls_stalled()),
     ):
         for session_id in stalled:
-            if sweeper.count_automatic_retry(session_id):
+            if attention.count_automatic_retry(session_id):
                 task.delay(session_id)
                 counts[kind] += 1
             else:
                 counts["attention"] += 1
     for session_id in sweeper.exports_overdue():
-        if sweeper.count_automatic_retry(session_id):
+        if attention.count_automatic_retry(session_id):
             sweeper.ask_export_again(session_id)
             counts["export"] += 1
         else:

@@ -11,8 +11,10 @@ import logging
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from orders import dispatch
 from orders.models import OrderSession, SyncStatus
 from orders.services.events import record
 
@@ -30,12 +32,33 @@ def mark_needs_attention(*, session_id: int, reason: str) -> None:
         record(session=session, action="needs_attention", message=reason, actor="task")
 
 
+# Re-queues of one session's stalled work before a person must look (about an hour or more:
+# each sync run itself retries for several minutes).
+MAX_AUTOMATIC_RETRIES = 10
+
+
+def count_automatic_retry(session_id: int) -> bool:
+    """Count one re-queue; False (and the session needs attention) past the bound."""
+    session = OrderSession.objects.filter(pk=session_id).only("automatic_retries").first()
+    if session is None:
+        return False
+    if session.automatic_retries >= MAX_AUTOMATIC_RETRIES:
+        mark_needs_attention(
+            session_id=session_id,
+            reason=(
+                "The portal tried again many times without reaching Covage. Check the "
+                "session's last error, then resolve it to try again."
+            ),
+        )
+        return False
+    OrderSession.objects.filter(pk=session_id).update(automatic_retries=F("automatic_retries") + 1)
+    return True
+
+
 @transaction.atomic
 def resolve_attention(*, user: AbstractBaseUser, session: OrderSession) -> str:
     """Clear the mark and queue again whatever the session was waiting for; returns what
     was queued ("confirm", "poll" or "sync")."""
-    from orders.tasks import confirm_session, poll_session, sync_session
-
     locked = OrderSession.objects.select_for_update().get(pk=session.pk)
     reason = locked.attention_reason
     locked.attention_reason = ""
@@ -43,12 +66,11 @@ def resolve_attention(*, user: AbstractBaseUser, session: OrderSession) -> str:
     locked.poll_count = 0
     locked.save(update_fields=["attention_reason", "attention_since", "poll_count"])
     if locked.sync_status == SyncStatus.CONFIRMING and locked.confirmed_at is None:
-        task, queued = confirm_session, "confirm"
+        enqueue, queued = dispatch.confirm_session, "confirm"
     elif locked.confirmed_at is not None:
-        task, queued = poll_session, "poll"
+        enqueue, queued = dispatch.poll_session, "poll"
     else:
-        task, queued = sync_session, "sync"
+        enqueue, queued = dispatch.sync_session, "sync"
     record(session=locked, user=user, action="attention_resolved", message=reason)
-    session_id = locked.pk
-    transaction.on_commit(lambda: task.delay(session_id))
+    enqueue(locked.pk)
     return queued

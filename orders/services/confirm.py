@@ -25,6 +25,7 @@ from django.utils import timezone
 from covage import schemas
 from covage.client import CovageClient, get_client
 from covage.errors import CovageError, CovageRateLimited, CovageValidationError
+from orders import dispatch
 from orders.confirmation import Problem, check_session
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services import lookups
@@ -81,8 +82,6 @@ def confirm_session(*, user: AbstractBaseUser, session: OrderSession) -> list[Pr
 
     Two clicks or two tabs queue one confirmation: the second finds it already requested.
     """
-    from orders.tasks import confirm_session as confirm_task
-
     with transaction.atomic():
         session = OrderSession.objects.select_for_update().get(pk=session.pk)
         if session.confirm_requested_at:
@@ -96,8 +95,7 @@ def confirm_session(*, user: AbstractBaseUser, session: OrderSession) -> list[Pr
         session.last_sync_error = ""
         session.save()
         record(session=session, user=user, action="confirmation_requested")
-        session_id = session.pk
-        transaction.on_commit(lambda: confirm_task.delay(session_id))
+        dispatch.confirm_session(session.pk)
     return []
 
 

@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orders import dispatch
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
 from orders.services.errors import (
     InvalidLineError,
@@ -36,10 +37,7 @@ def default_line_external_id(session: OrderSession, line: OrderLine) -> str:
 
 
 def queue_sync(session: OrderSession) -> None:
-    from orders.tasks import sync_session
-
-    session_id = session.pk
-    transaction.on_commit(lambda: sync_session.delay(session_id))
+    dispatch.sync_session(session.pk)
 
 
 def ensure_editable(session: OrderSession) -> None:

@@ -20,6 +20,7 @@ from covage.client import CovageClient
 from covage.errors import CovageError
 from exports.services import ensure_export_after
 from orders.models import OrderSession
+from orders.services.attention import count_automatic_retry
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,6 @@ def waiting_for_export(session: OrderSession) -> bool:
 def ask_again_after_failed_export() -> None:
     """An export failed: the sessions waiting for one need another (each such re-ask counts
     against the session's bound, past which it needs attention)."""
-    from orders.services.sweeper import count_automatic_retry
-
     waiting = OrderSession.objects.filter(
         settle_after__isnull=False, attention_since__isnull=True
     ).order_by("settle_after")

@@ -27,6 +27,7 @@ from django.db.models import Q
 
 from covage import schemas
 from covage.export_csv import ExportRow
+from orders import dispatch
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services.confirm import store_confirmed
 from orders.services.events import record
@@ -176,30 +177,26 @@ def _apply_states(session: OrderSession, remote: _RemoteSession) -> list[Applied
 def _settle_waiting(
     session: OrderSession, remote: _RemoteSession | None, export_started_at: datetime
 ) -> None:
-    from orders.tasks import confirm_session, poll_session, sync_session
-
     if session.covage_id and remote is not None:
         _settle_line_creates(session, remote, export_started_at)
-    task = None
     if session.confirm_attempted_at and not session.confirmed_at:
         state = remote.session.get("state", "") if remote else ""
         if remote is not None and state and state != schemas.SESSION_CREATED:
             store_confirmed(session, remote.to_schema())
-            task = poll_session
+            enqueue = dispatch.poll_session
         else:
             # Still "created" (or not there): the confirmation never reached Covage.
             OrderSession.objects.filter(pk=session.pk).update(confirm_attempted_at=None)
             record(session=session, action="confirmation_not_at_covage", actor="sync")
-            task = confirm_session
+            enqueue = dispatch.confirm_session
     elif session.confirmed_at:
-        task = poll_session
+        enqueue = dispatch.poll_session
     elif session.sync_status == SyncStatus.CONFIRMING:
-        task = confirm_session
+        enqueue = dispatch.confirm_session
     else:
-        task = sync_session
+        enqueue = dispatch.sync_session
     OrderSession.objects.filter(pk=session.pk).update(settle_after=None)
-    session_id = session.pk
-    transaction.on_commit(lambda: task.delay(session_id))
+    enqueue(session.pk)
 
 
 def _settle_line_creates(

@@ -16,7 +16,6 @@ from django.utils import timezone
 from covage import schemas
 from exports import conf as export_conf
 from orders.models import OrderLine, OrderSession, SyncStatus
-from orders.services.attention import mark_needs_attention
 from orders.services.lookups import wait_for_export
 
 
@@ -25,29 +24,8 @@ def default_grace() -> timedelta:
     return timedelta(seconds=getattr(settings, "ORDERS_SWEEPER_GRACE_SECONDS", 120))
 
 
-# Re-queues of one session's stalled work before a person must look (about an hour or more:
-# each sync run itself retries for several minutes).
-MAX_AUTOMATIC_RETRIES = 10
 # Automatic work stopped on these: the sweeper does not touch them.
 LEFT_ALONE = Q(attention_since__isnull=False) | Q(settle_after__isnull=False)
-
-
-def count_automatic_retry(session_id: int) -> bool:
-    """Count one re-queue; False (and the session needs attention) past the bound."""
-    session = OrderSession.objects.filter(pk=session_id).only("automatic_retries").first()
-    if session is None:
-        return False
-    if session.automatic_retries >= MAX_AUTOMATIC_RETRIES:
-        mark_needs_attention(
-            session_id=session_id,
-            reason=(
-                "The portal tried again many times without reaching Covage. Check the "
-                "session's last error, then resolve it to try again."
-            ),
-        )
-        return False
-    OrderSession.objects.filter(pk=session_id).update(automatic_retries=F("automatic_retries") + 1)
-    return True
 
 
 def sessions_needing_sync(*, grace: timedelta | None = None) -> list[int]:

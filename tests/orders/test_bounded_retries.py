@@ -14,7 +14,7 @@ from order_data import fill_line
 from covage.sandbox.models import SandboxCall
 from orders import services, tasks
 from orders.models import OrderLine, OrderSession, SyncStatus
-from orders.services import sweeper
+from orders.services import attention, sweeper
 from orders.services.attention import resolve_attention
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +89,7 @@ def test_the_sweeper_re_queues_a_session_a_bounded_number_of_times(sandbox_url, 
         version=line.version + 1, updated_at=timezone.now() - dt.timedelta(hours=1)
     )
     covage_down(settings)
-    for _ in range(sweeper.MAX_AUTOMATIC_RETRIES):
+    for _ in range(attention.MAX_AUTOMATIC_RETRIES):
         assert tasks.sweep()["sync"] == 1
     counts = tasks.sweep()
     assert counts["sync"] == 0 and counts["attention"] == 1

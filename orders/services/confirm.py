@@ -209,10 +209,16 @@ def store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None
                 setattr(locked, name, value)
             locked.save()
             record(session=locked, action="confirmed_at_covage", actor="task")
-        _store_items(locked, remote.items)
+        store_items(locked, remote.items)
 
 
-def _store_items(session: OrderSession, items: list[schemas.OrderLine]) -> None:
+def store_items(
+    session: OrderSession, items: list[schemas.OrderLine], *, actor: str = "task"
+) -> list[tuple[OrderLine, str]]:
+    """Covage's view of the session's known lines (states, references, history entries),
+    with an event per state change; returns the lines whose state changed, with the state
+    they had. Items without a state (an answer that carries none) change nothing."""
+    changed: list[tuple[OrderLine, str]] = []
     by_covage_id = {line.covage_id: line for line in session.lines.exclude(covage_id="")}
     for item in items:
         line = by_covage_id.get(item.id)
@@ -231,8 +237,10 @@ def _store_items(session: OrderSession, items: list[schemas.OrderLine]) -> None:
                 line=locked,
                 action="line_state",
                 message=f"Line {locked.position}: {previous or '—'} → {locked.remote_state}",
-                actor="task",
+                actor=actor,
             )
+            changed.append((locked, previous))
+    return changed
 
 
 class PollResult(enum.Enum):
@@ -263,7 +271,7 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> Poll
     values["poll_count"] = session.poll_count + 1
     values["next_poll_at"] = timezone.now() + POLL_DUE
     OrderSession.objects.filter(pk=session_id).update(**values)
-    _store_items(session, remote.items)
+    store_items(session, remote.items)
     if remote.state != session.remote_state and remote.state:
         record(
             session=session,

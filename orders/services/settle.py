@@ -29,7 +29,7 @@ from covage import schemas
 from covage.export_csv import ExportRow
 from orders import dispatch
 from orders.models import OrderLine, OrderSession, SyncStatus
-from orders.services.confirm import store_confirmed
+from orders.services.confirm import store_confirmed, store_items
 from orders.services.events import record
 from orders.services.lookups import in_flight_window
 from orders.services.sync import discard_remote_line, offer_differs
@@ -138,6 +138,7 @@ def _apply_states(session: OrderSession, remote: _RemoteSession) -> list[Applied
     """Covage's states onto the session and its known lines; returns what changed."""
     applied: list[AppliedState] = []
     schema = remote.to_schema()
+    lines_state = dict(session.lines.exclude(covage_id="").values_list("covage_id", "remote_state"))
     if schema.state and schema.state != session.remote_state:
         before = session.remote_state
         OrderSession.objects.filter(pk=session.pk).update(**remote_session_values(schema))
@@ -149,28 +150,16 @@ def _apply_states(session: OrderSession, remote: _RemoteSession) -> list[Applied
             actor="sync",
         )
         applied.append(AppliedState(session, None, before, schema.state))
-    lines = {line.covage_id: line for line in session.lines.exclude(covage_id="")}
-    for item in schema.items:
-        line = lines.get(item.id)
-        if line is None or not item.state:
-            continue
-        if item.state == line.remote_state and not item.termination_error:
-            continue
-        with transaction.atomic():
-            locked = OrderLine.objects.select_for_update().get(pk=line.pk)
-            before = locked.remote_state
-            fields = apply_remote_line(locked, item)
-            locked.save(update_fields=fields)
-            store_history(locked, item)
-        if before != item.state:
-            record(
-                session=session,
-                line=locked,
-                action="line_state",
-                message=f"Line {locked.position}: {before or '—'} → {item.state}",
-                actor="sync",
-            )
-            applied.append(AppliedState(session, locked, before, item.state))
+    # Only items that bring a state or errors: the rest would rewrite nothing useful.
+    items = [
+        item
+        for item in schema.items
+        if item.id in lines_state
+        and item.state
+        and (item.state != lines_state[item.id] or item.termination_error)
+    ]
+    for line, before in store_items(session, items, actor="sync"):
+        applied.append(AppliedState(session, line, before, line.remote_state))
     return applied
 
 

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate demo test lint pytest bench sandbox check clean
+.PHONY: install run migrate demo test lint pytest bench sandbox check clean messages
 
 # Re-install only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -43,6 +43,11 @@ test: lint pytest
 # Benchmarks (not part of `make test`): a 200 MB export download, 200 confirmed sessions.
 bench: install
 	LOG_LEVEL=WARNING $(VENV)/bin/pytest tests/perf -s -p no:logging -o addopts="-p no:cacheprovider"
+
+# After changing marked strings: refresh locale/fr/LC_MESSAGES/django.po, translate, run again.
+messages: install
+	$(PY) manage.py translations update
+	$(PY) manage.py translations compile
 
 check: install
 	$(PY) manage.py covage_check

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # The same strict policy in every environment (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the user's choice (a cookie), else the browser's, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -198,7 +200,15 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Covage portal")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- I18N -----------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-gb"
+# French by default for a new installation; the browser's language or the user's choice wins.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+# The catalogue (portal/translations.py keeps it with Python-only tools; the .mo is committed).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The choice made with the language switch is kept for a year, across logins.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = IS_PRODUCTION
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True

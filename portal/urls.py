@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from portal import two_factor, views
 
@@ -14,6 +16,8 @@ urlpatterns = [
     path("account/two-factor/", two_factor.enrol, name="two_factor_enrol"),
     path("account/two-factor/qr.svg", two_factor.qr_code, name="two_factor_qr"),
     path("account/two-factor/disable/", two_factor.disable, name="two_factor_disable"),
+    # The language switch (POST with CSRF); open on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("exports/", include("exports.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("admin/", admin.site.urls),

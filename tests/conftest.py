@@ -32,6 +32,13 @@ def django_db_modify_db_settings(
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked(settings: Any) -> None:
+    """The suite reads the English texts (the msgids); a new installation defaults to French,
+    which tests/portal/test_languages.py proves, and the French tests ask for it."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     # The Covage token lives in the cache: one test's token must not leak into the next.
     cache.clear()

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _create_role_groups(sender: AppConfig, **kwargs: Any) -> None:
@@ -14,7 +15,7 @@ def _create_role_groups(sender: AppConfig, **kwargs: Any) -> None:
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = "Portal"
+    verbose_name = _("Portal")
 
     def ready(self) -> None:
         # Keyed on this app so it runs once per migrate, after every app's permissions exist

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.roles import is_back_office
@@ -53,7 +53,7 @@ class DifferenceAdmin(ReadOnlyRecord, admin.ModelAdmin):
         "kind",
         "status",
         "concerns",
-        "field_label",
+        "field_shown",
         "portal_short",
         "covage_short",
         "export_job",
@@ -80,10 +80,10 @@ class DifferenceAdmin(ReadOnlyRecord, admin.ModelAdmin):
         "covage_line_id",
         "external_id",
         "field",
-        "field_label",
+        "field_shown",
         "portal_value",
         "covage_value",
-        "resolution",
+        "resolution_shown",
         "resolved_by",
         "resolved_at",
         "first_seen",
@@ -94,6 +94,14 @@ class DifferenceAdmin(ReadOnlyRecord, admin.ModelAdmin):
     @admin.display(description=_("concerns"))
     def concerns(self, obj: Difference) -> str:
         return obj.subject
+
+    @admin.display(description=_("field"))
+    def field_shown(self, obj: Difference) -> str:
+        return obj.field_label
+
+    @admin.display(description=_("resolution"))
+    def resolution_shown(self, obj: Difference) -> str:
+        return obj.resolution_text
 
     @admin.display(description=_("in the portal"))
     def portal_short(self, obj: Difference) -> str:
@@ -106,7 +114,10 @@ class DifferenceAdmin(ReadOnlyRecord, admin.ModelAdmin):
     @admin.display(description=_("resolve"))
     def on_the_page(self, obj: Difference) -> str:
         url = f"{reverse('reconciliation:list')}?difference={obj.pk}"
-        text = gettext("Resolve") if obj.is_open else gettext("View")
+        if obj.is_open:
+            text = pgettext("link to a difference", "Resolve")
+        else:
+            text = pgettext("link to a difference", "View")
         return format_html('<a href="{}">{}</a>', url, text)
 
     def has_dismiss_permission(self, request: HttpRequest) -> bool:
@@ -132,14 +143,23 @@ class DifferenceAdmin(ReadOnlyRecord, admin.ModelAdmin):
                 dismissed += 1
             self.message_user(
                 request,
-                gettext("%(count)d difference(s) dismissed.") % {"count": dismissed},
+                ngettext(
+                    "%(count)d difference dismissed.",
+                    "%(count)d differences dismissed.",
+                    dismissed,
+                )
+                % {"count": dismissed},
                 messages.SUCCESS,
             )
             skipped = queryset.count() - dismissed
             if skipped:
                 self.message_user(
                     request,
-                    gettext("%(count)d selected difference(s) were not open: left as they are.")
+                    ngettext(
+                        "%(count)d selected difference was not open: left as it is.",
+                        "%(count)d selected differences were not open: left as they are.",
+                        skipped,
+                    )
                     % {"count": skipped},
                     messages.WARNING,
                 )
@@ -177,6 +197,10 @@ class ComparisonAdmin(ReadOnlyRecord, admin.ModelAdmin):
         "finished_at",
         "runs",
         "summary",
-        "error",
+        "error_shown",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("error"))
+    def error_shown(self, obj: Comparison) -> str:
+        return obj.error_text

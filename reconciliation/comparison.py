@@ -32,11 +32,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from covage import schemas
 from covage.export_csv import CONTACT_PREFIX, SESSION_PREFIX, ExportRow
@@ -44,7 +42,9 @@ from exports.models import ExportJob
 from orders.models import LineContact, OrderLine, OrderSession
 from orders.services.settle import AppliedState
 from orders.wire import line_payload
+from reconciliation import texts
 from reconciliation.models import Comparison, Difference
+from reconciliation.texts import model_field as _model_field
 
 Kind = Difference.Kind
 Status = Difference.Status
@@ -99,42 +99,27 @@ class Summary:
     being_created: int = 0
     gone: int = 0
     cap: int = DEFAULT_MAX_NEW_PER_KIND
+    # Why it did not finish: a code of reconciliation.texts.COMPARISON_ERRORS and its
+    # parameters (shown in the reader's language), and the English text.
     error: str = ""
+    error_code: str = ""
+    error_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def capped(self) -> bool:
         return any(self.not_recorded.values())
+
+    def fail(self, status: str, code: str, **params: Any) -> None:
+        self.status = status
+        self.error_code = code
+        self.error_params = params
+        self.error = texts.english(texts.COMPARISON_ERRORS, code, params)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "capped": self.capped}
 
 
 # --- Normalising values -----------------------------------------------------------------------
-
-
-def _model_field(model: type[models.Model], name: str) -> models.Field[Any, Any] | None:
-    try:
-        found = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    return found if isinstance(found, models.Field) else None
-
-
-def field_label(column: str) -> str:
-    """The label a person knows a column by: the model field's own, as the forms show it."""
-    if column.startswith(SESSION_PREFIX):
-        model_field = _model_field(OrderSession, column.removeprefix(SESSION_PREFIX))
-        if model_field is not None:
-            return _("Session: %(label)s") % {"label": model_field.verbose_name}
-    elif column.startswith(CONTACT_PREFIX):
-        model_field = _model_field(LineContact, column.removeprefix(CONTACT_PREFIX))
-        if model_field is not None:
-            return _("%(label)s (contact entry)") % {"label": model_field.verbose_name}
-    else:
-        model_field = _model_field(OrderLine, column)
-        if model_field is not None:
-            return str(model_field.verbose_name)
-    return column
 
 
 def as_text(value: Any) -> str:
@@ -204,7 +189,6 @@ class Found:
     covage_line_id: str = ""
     external_id: str = ""
     field: str = ""
-    field_label: str = ""
     portal_value: str = ""
     covage_value: str = ""
 
@@ -216,7 +200,6 @@ class Found:
             "covage_line_id": self.covage_line_id,
             "external_id": self.external_id,
             "field": self.field,
-            "field_label": self.field_label[:255],
             "portal_value": self.portal_value,
             "covage_value": self.covage_value,
         }
@@ -229,7 +212,6 @@ _UPDATED_FIELDS = (
     "covage_line_id",
     "external_id",
     "field",
-    "field_label",
     "portal_value",
     "covage_value",
     "last_seen",
@@ -414,7 +396,6 @@ def _session_values(session: OrderSession, row: ExportRow) -> list[Found]:
                 covage_session_id=row.session_id,
                 external_id=session.external_id,
                 field=column,
-                field_label=field_label(column),
                 portal_value=as_text(portal),
                 covage_value=row.session[name],
             )
@@ -453,7 +434,6 @@ def _line_values(line: OrderLine, row: ExportRow) -> list[Found]:
                 covage_line_id=row.line_id,
                 external_id=line.external_id,
                 field=column,
-                field_label=field_label(column),
                 portal_value=as_text(portal),
                 covage_value=covage,
             )
@@ -647,11 +627,9 @@ class Comparer:
                     covage_session_id=line.session.covage_id,
                     covage_line_id=line.covage_id,
                     external_id=line.external_id,
-                    portal_value=_summary_text(
-                        _("Line %(position)s") % {"position": line.position},
-                        line.remote_state,
-                        line.end_customer_name,
-                    ),
+                    # Values only, no words: the line itself (and its position) is the
+                    # difference's subject, shown in the reader's language.
+                    portal_value=_summary_text(line.remote_state, line.end_customer_name),
                 )
             )
             if len(found) >= BATCH_ROWS:
@@ -666,7 +644,7 @@ def record_applied_states(
 ) -> None:
     """Covage's states, applied by settle: kept as a record of what each side held."""
     now = timezone.now()
-    resolution = _("Applied: Covage is the source of truth for states.")
+    resolution = texts.english(texts.RESOLUTIONS, texts.APPLIED_STATE)
     for change in applied:
         line = change.line
         session = change.session
@@ -684,10 +662,10 @@ def record_applied_states(
                 "covage_line_id": line.covage_id if line is not None else "",
                 "external_id": line.external_id if line is not None else session.external_id,
                 "field": "state" if line is not None else f"{SESSION_PREFIX}state",
-                "field_label": _("Covage state"),
                 "portal_value": change.before,
                 "covage_value": change.after,
                 "resolution": resolution,
+                "resolution_code": texts.APPLIED_STATE,
                 "resolved_at": now,
                 "first_seen": now,
                 "last_seen": now,
@@ -704,5 +682,7 @@ def mark_gone(*, job: ExportJob, export_started_at: datetime) -> int:
     ).update(
         status=Status.GONE,
         resolved_at=timezone.now(),
-        resolution=_("No longer found in export #%(job)s.") % {"job": job.pk},
+        resolution=texts.english(texts.RESOLUTIONS, texts.GONE, {"job": job.pk}),
+        resolution_code=texts.GONE,
+        resolution_params={"job": job.pk},
     )

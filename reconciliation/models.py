@@ -1,5 +1,9 @@
 """Differences between Covage's CSV export and the portal's records, and the comparisons made.
 
+Nothing translated is stored (reconciliation.texts): a worker has no reader, and a difference is
+read by people in their own language. ``field_label``, ``resolution_text`` and ``error_text``
+are written in the active language when shown.
+
 A difference is found by comparing one export; the same difference found again by a later
 export is the same row (``key`` names it), so the back office sees one entry per problem,
 with when it was first and last seen. Covage is the source of truth for states: a state
@@ -14,7 +18,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from reconciliation import texts
 
 
 class Difference(models.Model):
@@ -27,8 +34,8 @@ class Difference(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("To resolve")
         APPLIED = "applied", _("Applied (Covage's state)")
-        RESOLVED = "resolved", _("Resolved")
-        DISMISSED = "dismissed", _("Dismissed")
+        RESOLVED = "resolved", pgettext_lazy("difference status", "Resolved")
+        DISMISSED = "dismissed", pgettext_lazy("difference status", "Dismissed")
         GONE = "gone", _("No longer found")
 
     export_job = models.ForeignKey(
@@ -68,15 +75,18 @@ class Difference(models.Model):
     covage_line_id = models.CharField(_("Covage line id"), max_length=64, blank=True)
     external_id = models.CharField(_("external id"), max_length=255, blank=True)
     # The export column (wire name: "note", "contact_city", ...), blank when the difference
-    # is about a whole session or line.
+    # is about a whole session or line; labelled in the reader's language (``field_label``).
     field = models.CharField(_("column"), max_length=64, blank=True)
-    field_label = models.CharField(_("field"), max_length=255, blank=True)
     portal_value = models.TextField(_("in the portal"), blank=True)
     covage_value = models.TextField(_("at Covage"), blank=True)
 
+    # A dismissal's reason as typed; otherwise the English text of ``resolution_code`` (what
+    # the portal did, with ``resolution_params``), which is shown in the reader's language.
     resolution = models.TextField(
         _("resolution"), blank=True, help_text=_("What was done, or why it was dismissed.")
     )
+    resolution_code = models.CharField(max_length=32, blank=True, editable=False)
+    resolution_params = models.JSONField(default=dict, blank=True, editable=False)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -124,10 +134,31 @@ class Difference(models.Model):
         if self.about_line:
             if self.line is not None:
                 return str(self.line)
-            return _("Covage line %(id)s") % {"id": self.covage_line_id}
+            return gettext("Covage line %(id)s") % {"id": self.covage_line_id}
         if self.session is not None:
             return str(self.session)
         return self.external_id or self.covage_session_id
+
+    @property
+    def field_label(self) -> str:
+        """The compared column's label, in the active language ("" for a whole session or
+        line)."""
+        if not self.field:
+            return ""
+        if self.kind == self.Kind.STATE:
+            return gettext(texts.COVAGE_STATE)
+        return texts.column_label(self.field)
+
+    @property
+    def resolution_text(self) -> str:
+        """What was done, in the active language; a dismissal's reason as it was typed. A link
+        names the line or session as it reads now."""
+        params = dict(self.resolution_params or {})
+        if self.resolution_code == texts.LINKED_LINE and self.line is not None:
+            params["line"] = str(self.line)
+        elif self.resolution_code == texts.LINKED_SESSION and self.session is not None:
+            params["session"] = str(self.session)
+        return texts.render(texts.RESOLUTIONS, self.resolution_code, params, self.resolution)
 
 
 class Comparison(models.Model):
@@ -135,11 +166,11 @@ class Comparison(models.Model):
     again): when, and what was found."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
+        RUNNING = "running", pgettext_lazy("comparison status", "Running")
+        DONE = "done", pgettext_lazy("comparison status", "Done")
         # Settled from, but not compared: a newer export had been compared already.
         SUPERSEDED = "superseded", _("Superseded by a newer export")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("comparison status", "Failed")
 
     export_job = models.OneToOneField(
         "exports.ExportJob",
@@ -163,7 +194,18 @@ class Comparison(models.Model):
         verbose_name_plural = _("export comparisons")
 
     def __str__(self) -> str:
-        return _("Comparison of export #%(job)s") % {"job": self.export_job_id}
+        return gettext("Comparison of export #%(job)s") % {"job": self.export_job_id}
+
+    @property
+    def error_text(self) -> str:
+        """Why the comparison failed, in the active language (its code is in the summary)."""
+        summary = self.summary or {}
+        return texts.render(
+            texts.COMPARISON_ERRORS,
+            summary.get("error_code", ""),
+            summary.get("error_params"),
+            self.error,
+        )
 
     @property
     def counts(self) -> list[dict[str, object]]:

@@ -28,11 +28,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from covage.export_csv import ExportFormatError
@@ -48,6 +49,7 @@ from orders.services.resync import (
     recreate_session,
 )
 from orders.services.settle import settle_from_export
+from reconciliation import texts
 from reconciliation.comparison import (
     BATCH_ROWS,
     OFFER_COLUMNS,
@@ -151,8 +153,7 @@ def reconcile_export(*, job_id: int) -> Summary:
     summary = Summary(job_id=job_id, cap=max_new_per_kind())
     job = ExportJob.objects.filter(pk=job_id).first()
     if job is None or job.status != ExportJob.Status.SUCCEEDED or not job.file:
-        summary.status = "skipped"
-        summary.error = _("This export has no file to compare.")
+        summary.fail("skipped", texts.NO_FILE)
         return summary
     started = export_started_at(job)
     comparison = _comparison_for(job, started)
@@ -171,14 +172,11 @@ def reconcile_export(*, job_id: int) -> Summary:
                     recorder.add(found)
                 summary.gone = mark_gone(job=job, export_started_at=started)
     except FileNotFoundError:
-        summary.status = Comparison.Status.FAILED
-        summary.error = _("The export's file is no longer stored: it cannot be compared.")
+        summary.fail(Comparison.Status.FAILED, texts.FILE_GONE)
     except ExportFormatError as exc:
-        summary.status = Comparison.Status.FAILED
-        summary.error = _("The export's file cannot be read: %(reason)s") % {"reason": exc}
+        summary.fail(Comparison.Status.FAILED, texts.UNREADABLE, reason=str(exc))
     except Exception:
-        summary.status = Comparison.Status.FAILED
-        summary.error = _("The comparison stopped on an unexpected error; see the logs.")
+        summary.fail(Comparison.Status.FAILED, texts.UNEXPECTED)
         _finish(comparison, summary)
         raise
     _finish(comparison, summary)
@@ -210,14 +208,33 @@ def _open_difference(difference: Difference) -> Difference:
 
 
 def _close(
-    difference: Difference, *, user: AbstractBaseUser, status: str, resolution: str
+    difference: Difference,
+    *,
+    user: AbstractBaseUser,
+    status: str,
+    reason: str = "",
+    code: str = "",
+    params: dict[str, Any] | None = None,
 ) -> Difference:
+    """Close with a person's ``reason``, or with what the portal did (``code`` of
+    reconciliation.texts.RESOLUTIONS and its ``params``, shown in the reader's language)."""
     difference.status = status
-    difference.resolution = resolution
+    difference.resolution_code = code
+    difference.resolution_params = params or {}
+    difference.resolution = texts.english(texts.RESOLUTIONS, code, params) if code else reason
     difference.resolved_by = user
     difference.resolved_at = timezone.now()
     difference.save(
-        update_fields=["status", "resolution", "resolved_by", "resolved_at", "session", "line"]
+        update_fields=[
+            "status",
+            "resolution",
+            "resolution_code",
+            "resolution_params",
+            "resolved_by",
+            "resolved_at",
+            "session",
+            "line",
+        ]
     )
     return difference
 
@@ -258,7 +275,7 @@ def resolve_push_again(*, user: AbstractBaseUser, difference: Difference) -> Dif
         if locked.kind == Kind.VALUE:
             line = _line_of(locked)
             push_line_again(user=user, line=line)
-            resolution = _("Sent again to Covage with the portal's values.")
+            code = texts.PUSHED_AGAIN
             others = (
                 Difference.objects.select_for_update()
                 .filter(kind=Kind.VALUE, status=Status.OPEN, line_id=line.pk)
@@ -266,19 +283,19 @@ def resolve_push_again(*, user: AbstractBaseUser, difference: Difference) -> Dif
                 .exclude(field__in=OFFER_COLUMNS)
             )
             for other in others:
-                _close(other, user=user, status=Status.RESOLVED, resolution=resolution)
+                _close(other, user=user, status=Status.RESOLVED, code=code)
         elif locked.line_id is not None or locked.covage_line_id:
             recreate_line(user=user, line=_line_of(locked))
-            resolution = _("Created again at Covage.")
+            code = texts.CREATED_AGAIN
         else:
             session = OrderSession.objects.filter(pk=locked.session_id).first()
             if session is None:
                 raise ResolutionError(_("This session no longer exists in the portal."))
             recreate_session(user=user, session=session)
-            resolution = _("Created again at Covage, with its lines.")
+            code = texts.CREATED_AGAIN_WITH_LINES
     except OrderError as exc:
         raise ResolutionError(str(exc)) from exc
-    return _close(locked, user=user, status=Status.RESOLVED, resolution=resolution)
+    return _close(locked, user=user, status=Status.RESOLVED, code=code)
 
 
 def _line_of(difference: Difference) -> OrderLine:
@@ -286,6 +303,13 @@ def _line_of(difference: Difference) -> OrderLine:
     if line is None or line.deleted_at is not None:
         raise ResolutionError(_("This line no longer exists in the portal."))
     return line
+
+
+def _neutral(target: OrderSession | OrderLine) -> str:
+    """How the stored English text names a session or line (the page names it anew, in the
+    reader's language)."""
+    with translation.override(None):
+        return str(target)
 
 
 @transaction.atomic
@@ -308,16 +332,16 @@ def resolve_link(
             linked = link_line(user=user, line=target, covage_id=locked.covage_line_id)
             locked.line = linked
             locked.session = linked.session
-            resolution = _("Linked to line %(line)s.") % {"line": linked}
+            code, params = texts.LINKED_LINE, {"line": _neutral(linked)}
         else:
             if not isinstance(target, OrderSession):
                 raise ResolutionError(_("Choose a portal session to link this Covage session to."))
             session = link_session(user=user, session=target, covage_id=locked.covage_session_id)
             locked.session = session
-            resolution = _("Linked to session %(session)s.") % {"session": session}
+            code, params = texts.LINKED_SESSION, {"session": _neutral(session)}
     except OrderError as exc:
         raise ResolutionError(str(exc)) from exc
-    return _close(locked, user=user, status=Status.RESOLVED, resolution=resolution)
+    return _close(locked, user=user, status=Status.RESOLVED, code=code, params=params)
 
 
 @transaction.atomic
@@ -327,4 +351,4 @@ def dismiss(*, user: AbstractBaseUser, difference: Difference, reason: str) -> D
     if not reason:
         raise ResolutionError(_("Give the reason for dismissing this difference."))
     locked = _open_difference(difference)
-    return _close(locked, user=user, status=Status.DISMISSED, resolution=reason)
+    return _close(locked, user=user, status=Status.DISMISSED, reason=reason)

@@ -123,7 +123,7 @@ def push_again(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _("%(subject)s: %(resolution)s The sync sends it in the background.")
-            % {"subject": resolved.subject, "resolution": resolved.resolution},
+            % {"subject": resolved.subject, "resolution": resolved.resolution_text},
         )
     return redirect(_next_url(request))
 
@@ -148,7 +148,7 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ResolutionError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, resolved.resolution)
+        messages.success(request, resolved.resolution_text)
     return redirect(_next_url(request))
 
 

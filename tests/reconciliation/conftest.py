@@ -67,3 +67,19 @@ def run_export(covage: Any) -> Callable[..., ExportJob]:
         return job
 
     return run
+
+
+@pytest.fixture
+def french(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """French texts for the msgids a test puts in the returned dict, whatever the committed
+    catalogue holds yet; every other msgid reads as the catalogue says. Proves that a text is
+    translated when it is shown, in the reader's language."""
+    from django.utils.translation import trans_real
+
+    catalogue = trans_real.translation("fr")
+    original = catalogue.gettext
+    entries: dict[str, str] = {}
+    monkeypatch.setattr(
+        catalogue, "gettext", lambda message: entries.get(message) or original(message)
+    )
+    return entries

@@ -315,7 +315,8 @@ def test_a_line_missing_at_covage_is_listed(synced, run_export):
     assert missing.line == line and missing.session == session
     assert missing.covage_line_id == line.covage_id
     assert missing.covage_value == ""
-    assert "Line 1" in missing.portal_value and "Pâtisserie Gérard" in missing.portal_value
+    # Values only: the line (its position) is the difference's subject.
+    assert missing.portal_value == f"{line.remote_state} · Pâtisserie Gérard"
 
 
 def test_a_session_missing_at_covage_is_listed_once_for_it_and_its_lines(synced, run_export, sales):

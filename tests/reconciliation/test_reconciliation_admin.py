@@ -36,7 +36,6 @@ def test_the_back_office_lists_differences_with_filters(client, back_office):
         kind=Kind.VALUE,
         key="value:line:cov-line-2:note",
         field="note",
-        field_label="Note",
         portal_value="Sonner",
         covage_value="Frapper",
     )
@@ -90,7 +89,7 @@ def test_dismiss_action_asks_for_the_reason_then_dismisses(client, back_office):
     )
 
     assert response.status_code == 200
-    assert "2 difference(s) dismissed." in response.content.decode()
+    assert "2 differences dismissed." in response.content.decode()
     for entry in (first, second):
         entry.refresh_from_db()
         assert entry.status == Status.DISMISSED
@@ -114,3 +113,27 @@ def test_sales_users_do_not_reach_the_admin(client, sales):
     response = client.get(reverse(CHANGELIST))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_reads_in_the_users_language(client, back_office, french):
+    french["concerns"] = "concerne"
+    french["Covage state"] = "État chez Covage"
+    french["Applied: Covage is the source of truth for states."] = (
+        "Appliqué\u00a0: Covage fait foi pour les états."
+    )
+    state = difference(
+        1,
+        kind=Kind.STATE,
+        key="state:line:cov-line-1:1:completed",
+        status=Status.APPLIED,
+        field="state",
+        resolution="Applied: Covage is the source of truth for states.",
+        resolution_code="applied_state",
+    )
+    client.force_login(back_office)
+
+    listed = client.get(reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Concerne" in listed and "État chez Covage" in listed
+    change = reverse("admin:reconciliation_difference_change", args=[state.pk])
+    shown = client.get(change, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Appliqué\u00a0: Covage fait foi pour les états." in shown

@@ -50,7 +50,6 @@ def value_difference(line: OrderLine, field: str = "note", **values: Any) -> Dif
         "covage_line_id": line.covage_id,
         "external_id": line.external_id,
         "field": field,
-        "field_label": "Note",
         "portal_value": "Sonner deux fois",
         "covage_value": "Écrit chez Covage",
     }
@@ -254,7 +253,7 @@ def test_push_again_queues_the_line_and_resolves_the_difference(client, portal, 
 
 def test_push_again_on_an_offer_explains_instead(client, portal, back_office):
     _, line = portal
-    difference = value_difference(line, field="offer_family", field_label="Offer family")
+    difference = value_difference(line, field="offer_family")
     client.force_login(back_office)
 
     page = client.get(LIST).content.decode()
@@ -325,3 +324,30 @@ def test_a_confirmed_session_offers_dismiss_only(client, portal, back_office):
     assert reverse("reconciliation:push_again", args=[difference.pk]) not in page
     assert "Covage no longer takes changes to it" in page
     assert reverse("reconciliation:dismiss", args=[difference.pk]) in page
+
+
+def test_the_message_is_in_the_readers_language_and_the_record_neutral(
+    client, portal, back_office, french
+):
+    french["Sent again to Covage with the portal's values."] = (
+        "Renvoyée à Covage avec les valeurs du portail."
+    )
+    french["%(subject)s: %(resolution)s The sync sends it in the background."] = (
+        "%(subject)s\u00a0: %(resolution)s La synchronisation l\u2019envoie en arrière-plan."
+    )
+    _, line = portal
+    difference = value_difference(line)
+    client.force_login(back_office)
+
+    response = client.post(
+        reverse("reconciliation:push_again", args=[difference.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert "Renvoyée à Covage avec les valeurs du portail. La synchronisation" in (
+        response.content.decode()
+    )
+    difference.refresh_from_db()
+    assert difference.resolution == "Sent again to Covage with the portal's values."
+    assert difference.resolution_code == "pushed_again"

@@ -7,13 +7,20 @@ leniently (both spellings, null or missing values) and requests are sent with th
 names. Every response object keeps the dict it came from in ``raw`` so callers can store
 Covage's answer verbatim. States are open strings: the constants below are the documented
 ones, not a closed list.
+
+Which line field goes to which endpoint is declared once, by ``LinePayload``: one attribute per
+row of the request tables, in their order, under the tables' name; a row missing from the
+PATCH table, or spelled otherwise by the examples, says so in its metadata. The endpoints'
+field sets (``LINE_CREATE_FIELDS``, ``LINE_UPDATE_FIELDS``), the spellings read and the names
+sent all derive from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any, Self
+from typing import Any, Self, get_type_hints
 
 # --- States -----------------------------------------------------------------------------------
 SESSION_CREATED = "created"
@@ -56,10 +63,6 @@ ORDER_FINAL_STATES = frozenset(
         ORDER_REJECTED_PROVIDER,
     }
 )
-
-
-# Fields the creating POST takes and the PATCH table does not list.
-OFFER_FIELDS = frozenset({"offer_family", "offer_technology"})
 
 
 # --- Lenient readers --------------------------------------------------------------------------
@@ -225,25 +228,49 @@ class ContactInformation:
         return cls(**values)
 
 
-# --- Request ----------------------------------------------------------------------------------
+# --- Request ---------------------------------------------------------------------------------
+
+
+def _row(*, patch: bool = True, aliases: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """The metadata of a request-table row that is not in both tables under one spelling:
+    ``patch=False`` when the PATCH table does not list it (the creating POST's does),
+    ``aliases`` for the other spellings the documents' examples use (read, never sent)."""
+    return {"patch": patch, "aliases": aliases}
+
+
+@dataclass(frozen=True)
+class WireField:
+    """One row of the order line's request tables."""
+
+    name: str  # as the tables spell it: what is sent
+    post: bool  # listed by "Creating an Order Line" (POST): every row is
+    patch: bool  # listed by the PATCH table
+    aliases: tuple[str, ...] = ()  # other spellings, read from answers
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass
 class LinePayload:
-    """The body of "Creating an Order Line" (POST) and of its update (PATCH)."""
+    """The body of "Creating an Order Line" (POST) and of its update (PATCH): the rows of
+    their request tables, in the tables' order and with their names (see the module's
+    docstring). The PATCH table is the POST's less the offer family and technology, which an
+    existing line cannot change."""
 
-    product_offering_id: str = ""
-    product_offering_qualification_item_id: str = ""
     end_customer_name: str = ""
     external_id: str = ""
     option_ids: list[str] = field(default_factory=list)
     note: str = ""
     technical_note: str = ""
+    product_offering_id: str = ""
+    product_offering_qualification_item_id: str = ""
     project_id: str = ""
     quote_item_id: str = ""
     delivery_mode: str = ""
     enni: str = ""
-    enni_2: str = ""
+    enni_2: str = field(default="", metadata=_row(aliases=("enni2",)))
     vlan_reference: int | None = None
     customer_order_name: str = ""
     business_code: str = ""
@@ -251,25 +278,25 @@ class LinePayload:
     related_contact_information: list[ContactInformation] = field(default_factory=list)
     siret_known: bool | None = None
     additional_vlan_reference: str = ""
-    offer_family: str = ""
-    offer_technology: str = ""
+    offer_family: str = field(default="", metadata=_row(patch=False))
+    offer_technology: str = field(default="", metadata=_row(patch=False))
     specific_request: str = ""
     access_instructions: str = ""
     scheduled_delivery_date: date | None = None
-    cpe_networking_number: str = ""
+    cpe_networking_number: str = field(default="", metadata=_row(aliases=("cpe_network_number",)))
     cpe_serial_number: str = ""
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
         """The fields of the creating POST's table (also for OrderLine, which adds the
         response's)."""
-        return frozenset(item.name for item in fields(LinePayload))
+        return LINE_CREATE_FIELDS
 
     @classmethod
     def update_field_names(cls) -> frozenset[str]:
         """The fields of the PATCH table: the POST's, less the offer family and technology,
         which an existing line cannot change."""
-        return cls.field_names() - OFFER_FIELDS
+        return LINE_UPDATE_FIELDS
 
     def to_wire(self, only: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
         """The JSON body, with the tables' names (``enni_2``, ``cpe_networking_number``).
@@ -278,26 +305,78 @@ class LinePayload:
         the changed fields), exactly those fields are sent and None is sent as null, which is
         how a field is cleared.
         """
-        names = self.field_names()
         if only is not None:
-            unknown = set(only) - names
+            unknown = set(only) - LINE_CREATE_FIELDS
             if unknown:
                 raise ValueError(f"unknown order line fields: {', '.join(sorted(unknown))}")
         wire: dict[str, Any] = {}
-        for item in fields(LinePayload):
-            if only is not None and item.name not in only:
+        for row in LINE_WIRE_FIELDS:
+            if only is not None and row.name not in only:
                 continue
-            value = getattr(self, item.name)
-            if item.name == "related_contact_information":
+            value = getattr(self, row.name)
+            if row.name == "related_contact_information":
                 value = [contact.to_wire() for contact in value]
-            elif item.name == "option_ids":
+            elif row.name == "option_ids":
                 value = [str(option) for option in value]
             elif isinstance(value, date):
                 value = value.isoformat()
             if value is None and only is None:
                 continue
-            wire[item.name] = value
+            wire[row.name] = value
         return wire
+
+    @classmethod
+    def values_from_wire(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The request fields of an answer, read leniently: either spelling, null or missing
+        values, numbers written as strings."""
+        return {
+            row.name: _READERS[_LINE_TYPES[row.name]](_first(data, *row.spellings))
+            for row in LINE_WIRE_FIELDS
+        }
+
+
+def _wire_field(item: Field[Any]) -> WireField:
+    return WireField(
+        name=item.name,
+        post=True,
+        patch=item.metadata.get("patch", True),
+        aliases=item.metadata.get("aliases", ()),
+    )
+
+
+# The declaration read once: every row, then each endpoint's set of names.
+LINE_WIRE_FIELDS: tuple[WireField, ...] = tuple(_wire_field(item) for item in fields(LinePayload))
+LINE_CREATE_FIELDS = frozenset(row.name for row in LINE_WIRE_FIELDS if row.post)
+LINE_UPDATE_FIELDS = frozenset(row.name for row in LINE_WIRE_FIELDS if row.patch)
+# Fields the creating POST takes and the PATCH table does not list.
+OFFER_FIELDS = LINE_CREATE_FIELDS - LINE_UPDATE_FIELDS
+# Other spellings of the documents' examples -> the tables' names.
+WIRE_ALIASES: dict[str, str] = {
+    alias: row.name for row in LINE_WIRE_FIELDS for alias in row.aliases
+}
+
+
+def _str_list(value: Any) -> list[str]:
+    return [_str(item) for item in value] if isinstance(value, list) else []
+
+
+def _contacts(value: Any) -> list[ContactInformation]:
+    return [ContactInformation.from_wire(item) for item in _dict_list(value)]
+
+
+# How an answer's value is read, by the attribute's declared type.
+_LINE_TYPES: dict[str, Any] = get_type_hints(LinePayload)
+_READERS: dict[Any, Callable[[Any], Any]] = {
+    str: _str,
+    int | None: parse_vlan,
+    bool | None: _bool,
+    date | None: parse_date,
+    list[str]: _str_list,
+    list[ContactInformation]: _contacts,
+}
+_unreadable = [row.name for row in LINE_WIRE_FIELDS if _LINE_TYPES[row.name] not in _READERS]
+if _unreadable:
+    raise TypeError(f"no reader for the type of {', '.join(_unreadable)}")
 
 
 # --- Responses --------------------------------------------------------------------------------
@@ -361,42 +440,11 @@ class OrderLine(LinePayload):
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Self:
         data = _require_dict(data, "an order line")
-        option_ids = data.get("option_ids")
         return cls(
+            **cls.values_from_wire(data),
             id=_str(data.get("id")),
             state=_str(data.get("state")),
             product_order_id=_str(data.get("product_order_id")),
-            external_id=_str(data.get("external_id")),
-            end_customer_name=_str(data.get("end_customer_name")),
-            option_ids=[_str(o) for o in option_ids] if isinstance(option_ids, list) else [],
-            note=_str(data.get("note")),
-            technical_note=_str(data.get("technical_note")),
-            product_offering_id=_str(data.get("product_offering_id")),
-            product_offering_qualification_item_id=_str(
-                data.get("product_offering_qualification_item_id")
-            ),
-            project_id=_str(data.get("project_id")),
-            quote_item_id=_str(data.get("quote_item_id")),
-            delivery_mode=_str(data.get("delivery_mode")),
-            enni=_str(data.get("enni")),
-            enni_2=_str(_first(data, "enni_2", "enni2")),
-            vlan_reference=parse_vlan(data.get("vlan_reference")),
-            customer_order_name=_str(data.get("customer_order_name")),
-            business_code=_str(data.get("business_code")),
-            billing_site_ref=_str(data.get("billing_site_ref")),
-            related_contact_information=[
-                ContactInformation.from_wire(item)
-                for item in _dict_list(data.get("related_contact_information"))
-            ],
-            siret_known=_bool(data.get("siret_known")),
-            additional_vlan_reference=_str(data.get("additional_vlan_reference")),
-            offer_family=_str(data.get("offer_family")),
-            offer_technology=_str(data.get("offer_technology")),
-            specific_request=_str(data.get("specific_request")),
-            access_instructions=_str(data.get("access_instructions")),
-            scheduled_delivery_date=parse_date(data.get("scheduled_delivery_date")),
-            cpe_networking_number=_str(_first(data, "cpe_networking_number", "cpe_network_number")),
-            cpe_serial_number=_str(data.get("cpe_serial_number")),
             cancellation_date=parse_datetime(data.get("cancellation_date")),
             cancellation_reason=_str(data.get("cancellation_reason")),
             completion_date=parse_datetime(data.get("completion_date")),

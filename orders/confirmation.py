@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
 
-from orders import validators
-from orders.models import LineContact, OrderLine, OrderSession
-from orders.steps import CUSTOMER, Step, step_for_field
+from orders import catalogue
+from orders.models import OrderLine, OrderSession
+from orders.steps import CUSTOMER, STEPS, Step, step_for_field
 
 CPE_OPTION = "7021"
 DIA_OFFER_FAMILY = "DIA"
@@ -35,13 +37,10 @@ REQUIRED_CONTACT_FIELDS = (
     "city",
     "insee_code",
 )
-_CONTACT_FORMATS: dict[str, Callable[[str], None]] = {
-    "siret": validators.validate_siret,
-    "postcode": validators.validate_postcode,
-    "insee_code": validators.validate_insee_code,
-    "contact1_phone_number": validators.validate_phone_number,
-    "contact2_phone_number": validators.validate_phone_number,
-}
+# The fields people fill, in the steps' order: their formats are checked with the checks
+# their model declares (the forms run the same ones).
+LINE_FIELDS = tuple(dict.fromkeys(name for step in STEPS for name in step.line_fields))
+CONTACT_FIELDS = tuple(dict.fromkeys(name for step in STEPS for name in step.contact_fields))
 
 
 @dataclass(frozen=True)
@@ -54,14 +53,20 @@ class Problem:
 
     @property
     def label(self) -> str:
-        """The field's label as the form shows it."""
+        """The field's label as the form shows it (orders.catalogue)."""
         if self.line is None:
             return ""
-        model = LineContact if self.contact_index is not None else OrderLine
-        try:
-            return str(model._meta.get_field(self.field).verbose_name)
-        except Exception:
-            return self.field.replace("_", " ")
+        return catalogue.label(self.field, contact=self.contact_index is not None)
+
+    @property
+    def label_with_entry(self) -> str:
+        """The label, naming the contact entry after the first one, for the check page."""
+        if not self.contact_index:
+            return self.label
+        return _("%(label)s (contact entry %(number)s)") % {
+            "label": self.label,
+            "number": self.contact_index + 1,
+        }
 
 
 def is_dia(line: OrderLine) -> bool:
@@ -78,11 +83,28 @@ def check_session(session: OrderSession, lines: Iterable[OrderLine] | None = Non
         lines = session.lines.filter(deleted_at__isnull=True).prefetch_related("contacts")
     lines = list(lines)
     if not lines:
-        return [Problem(None, "lines", None, "Add at least one line before confirming.")]
+        return [Problem(None, "lines", None, _("Add at least one line before confirming."))]
     problems: list[Problem] = []
     for line in lines:
         problems.extend(check_line(line))
     return problems
+
+
+def _format_problems(
+    instance: models.Model,
+    names: Iterable[str],
+    add: Callable[[str, str, int | None], None],
+    contact_index: int | None = None,
+) -> None:
+    """A problem for each value its model field's checks refuse (the first message)."""
+    for name in names:
+        value = getattr(instance, name)
+        if value in (None, "", []):
+            continue
+        try:
+            catalogue.model_field(name, contact=contact_index is not None).run_validators(value)
+        except ValidationError as exc:
+            add(name, exc.messages[0], contact_index)
 
 
 def check_line(line: OrderLine) -> list[Problem]:
@@ -94,51 +116,53 @@ def check_line(line: OrderLine) -> list[Problem]:
 
     for field in REQUIRED_LINE_FIELDS:
         if not getattr(line, field):
-            add(field, "Required: copy it from the eligibility result.")
+            add(field, _("Required: copy it from the eligibility result."))
 
     if is_dia(line):
         if line.enni:
-            add("enni", "Leave the ENNI empty for the DIA offer: Covage sets it.")
+            add("enni", _("Leave the ENNI empty for the DIA offer: Covage sets it."))
     elif not line.enni:
-        add("enni", "Choose the ENNI (collection port) the line is delivered on.")
+        add("enni", _("Choose the ENNI (collection port) the line is delivered on."))
 
     cpe_fields = ("cpe_networking_number", "cpe_serial_number")
     if has_cpe_option(line):
         for field in cpe_fields:
             if not getattr(line, field):
-                add(field, f"Required with option {CPE_OPTION} (CPE).")
+                add(field, _("Required with option %(option)s (CPE).") % {"option": CPE_OPTION})
     else:
         for field in cpe_fields:
             if getattr(line, field):
-                add(field, f"Must be empty unless option {CPE_OPTION} (CPE) is chosen.")
+                add(
+                    field,
+                    _("Must be empty unless option %(option)s (CPE) is chosen.")
+                    % {"option": CPE_OPTION},
+                )
 
-    try:
-        validators.validate_vlan(line.vlan_reference)
-    except ValidationError as exc:
-        add("vlan_reference", exc.messages[0])
-    try:
-        validators.validate_not_in_past(line.scheduled_delivery_date)
-    except ValidationError as exc:
-        add("scheduled_delivery_date", exc.messages[0])
+    _format_problems(line, LINE_FIELDS, add)
 
     contacts = sorted(line.contacts.all(), key=lambda c: c.position)
     if not contacts:
         problems.append(
-            Problem(line, "end_customer_name", CUSTOMER, "Enter the end customer and a contact.", 0)
+            Problem(
+                line,
+                "end_customer_name",
+                CUSTOMER,
+                _("Enter the end customer and a contact."),
+                0,
+            )
         )
         return problems
     first = contacts[0]
     for field in REQUIRED_CONTACT_FIELDS:
         if not getattr(first, field):
-            add(field, "Required to confirm.", contact_index=0)
+            add(field, _("Required to confirm."), 0)
     if line.siret_known and not first.siret:
-        add("siret", "Enter the SIRET number, or untick “SIRET known”.", contact_index=0)
+        add(
+            "siret",
+            _("Enter the SIRET number, or untick “%(siret_known)s”.")
+            % {"siret_known": catalogue.label("siret_known")},
+            0,
+        )
     for index, contact in enumerate(contacts):
-        for field, validate in _CONTACT_FORMATS.items():
-            value = getattr(contact, field)
-            if value:
-                try:
-                    validate(value)
-                except ValidationError as exc:
-                    add(field, exc.messages[0], contact_index=index)
+        _format_problems(contact, CONTACT_FIELDS, add, index)
     return problems

@@ -1,182 +1,171 @@
 """The forms of order entry: a new session, the session list's filters, and one form per step
 of a line.
 
-Step forms check formats only: a draft may be partial, so nothing is required before the
-confirmation check (orders/confirmation.py). Their cleaned data uses the model field names of
-the step (orders/steps.py), which is what `services.save_line_step` takes.
+Step forms are built from the catalogue of line fields (orders/catalogue.py): each field is
+its model field's own form field, so its label, help text, length and format checks are the
+model's declaration; a form only says what differs (choices from Covage's stored lists, the
+decimal comma, normalised spellings, widgets). They check formats only: a draft may be
+partial, so nothing is required before the confirmation check (orders/confirmation.py).
+Their cleaned data uses the model field names of the step (orders/steps.py), which is what
+`services.save_line_step` takes.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.utils import ErrorDict
+from django.http import QueryDict
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from orders import referentials, selectors, validators
+from orders import catalogue, referentials, selectors, validators
 from orders.confirmation import CPE_OPTION, has_cpe_option, is_dia
-from orders.models import LineContact, OrderLine, SyncStatus
+from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
 from orders.selectors import SESSION_REMOTE_STATES
 from orders.services.drafts import OFFER_FIELDS, offer_is_fixed
 from orders.steps import ADDRESS, CUSTOMER, OFFER, REVIEW, STEPS, STEPS_BY_SLUG, TECHNICAL, Step
 
 # Options a salesperson picks from; any other option id is typed in "Other options".
-KNOWN_OPTIONS = ((CPE_OPTION, f"CPE supplied by Covage ({CPE_OPTION})"),)
+KNOWN_OPTIONS = ((CPE_OPTION, _("CPE supplied by Covage (7021)")),)
 OFFER_FAMILIES = ("BPE", "BPEA", "DIA")
 
-DIA_NOTICE = "Covage sets the ENNI for the DIA offer: the ENNI fields are left empty."
+DIA_NOTICE = _("Covage sets the ENNI for the DIA offer: the ENNI fields are left empty.")
+NO_ENNI_NOTICE = _(
+    "Covage lists no ENNI for this offer family and delivery mode: choose another delivery "
+    "mode, or check the offer family on the Offer step."
+)
+CPE_HINT = _(
+    "The CPE fields appear when option 7021 (CPE supplied by Covage) is ticked on the Offer step."
+)
 OFFER_FIXED_HELP = _(
     "Covage cannot change the offer of a line it already has. To order another offer, "
     "replace the line."
 )
 REPLACE_ACTION = _("Replace the line with another offer")
-CPE_WITHOUT_OPTION = (
-    f"CPE details only apply with option {CPE_OPTION} (CPE supplied by Covage): "
+CPE_WITHOUT_OPTION = _(
+    "CPE details only apply with option 7021 (CPE supplied by Covage): "
     "tick it on the Offer step first, or leave this empty."
 )
-
-# The labels the forms show, in plain words from the field descriptions of the Order Taking
-# document. The check page uses them too, so that a problem names the field as the form does.
-LABELS: dict[str, str] = {
-    # Offer
-    "product_offering_id": "Product offering identifier",
-    "product_offering_qualification_item_id": "Eligibility (qualification item) identifier",
-    "quote_item_id": "Quote item identifier",
-    "offer_family": "Offer family",
-    "offer_technology": "Offer technology",
-    "option_ids": "Options",
-    "other_option_ids": "Other option identifiers",
-    "project_id": "Project",
-    "external_id": "Your reference for this line",
-    # Technical
-    "delivery_mode": "Delivery mode",
-    "enni": "ENNI (collection port)",
-    "enni_2": "Second ENNI (collection port)",
-    "vlan_reference": "VLAN (1–4094)",  # noqa: RUF001 (an en dash, as typeset)
-    "additional_vlan_reference": "Additional VLAN",
-    "cpe_networking_number": "CPE networking number",
-    "cpe_serial_number": "CPE serial number",
-    "scheduled_delivery_date": "Scheduled delivery date",
-    # End customer and contacts
-    "end_customer_name": "End customer name",
-    "siret_known": "SIRET known",
-    "siret": "SIRET number",
-    "customer_order_name": "Customer order name",
-    "business_code": "Business code",
-    "billing_site_ref": "Billing site reference",
-    "contact1_firstname": "On-site contact first name",
-    "contact1_lastname": "On-site contact last name",
-    "contact1_email_address": "On-site contact e-mail",
-    "contact1_phone_number": "On-site contact phone",
-    "contact2_firstname": "Second contact first name",
-    "contact2_lastname": "Second contact last name",
-    "contact2_email_address": "Second contact e-mail",
-    "contact2_phone_number": "Second contact phone",
-    # Address
-    "street_number": "Street number",
-    "street_number_extension": "Street number extension",
-    "street_name": "Street name",
-    "building_name": "Building name",
-    "level_number": "Floor (level number)",
-    "postcode": "Postcode",
-    "city": "City",
-    "insee_code": "INSEE code",
-    "latitude": "Latitude",
-    "longitude": "Longitude",
-    "access_instructions": "Access instructions",
-    "specific_request": "Specific request",
-    # Review
-    "note": "Note",
-    "technical_note": "Technical note",
-}
-
-HELP: dict[str, str] = {
-    "product_offering_id": "From the eligibility result, for example 2173. Needed to confirm.",
-    "product_offering_qualification_item_id": (
-        "The qualification item id of the eligibility result that this line orders. "
-        "Needed to confirm."
-    ),
-    "quote_item_id": "Only for an offer priced on quote: the id of the accepted quote line.",
-    "offer_family": "DIA: Covage chooses the ENNI itself.",
-    "offer_technology": "As the eligibility result gives it, for example FIBDE.",
-    "option_ids": f"Option {CPE_OPTION}: Covage supplies the CPE (router) on site.",
-    "other_option_ids": "Any other option ids, separated by commas, for example 7010, 7033.",
-    "project_id": "The commercial project agreed with Covage, if the line belongs to one.",
-    "external_id": "Optional: your own reference, to find the line later.",
-    "delivery_mode": "How the line is handed over to you; it narrows the list of ENNIs.",
-    "enni": (
-        "The collection port where Covage hands the line over to your network. "
-        "Needed to confirm (except for DIA)."
-    ),
-    "enni_2": "Only for a line delivered on two ports.",
-    "vlan_reference": "A number from 1 to 4094.",
-    "additional_vlan_reference": "Only if the offer uses a second VLAN.",
-    "cpe_networking_number": f"Needed with option {CPE_OPTION}, for example NET-123456.",
-    "cpe_serial_number": f"Needed with option {CPE_OPTION}, for example SR-123456.",
-    "scheduled_delivery_date": "Today or later. Leave empty for the earliest possible date.",
-    "end_customer_name": "The company or person the line is for. Needed to confirm.",
-    "siret_known": "Tick if the end customer has a SIRET number: it is then needed to confirm.",
-    "siret": "14 digits: the 9-digit SIREN, then the 5-digit establishment number.",
-    "customer_order_name": "The name of the order on your side (your order form, say).",
-    "business_code": "Your business code for this order, if you use one.",
-    "billing_site_ref": "Your reference of the site to bill, if you use one.",
-    "contact1_phone_number": "A French number, for example 06 12 34 56 78.",
-    "contact2_phone_number": "A French number, for example 01 23 45 67 89.",
-    "street_number_extension": "bis, ter, B…: leave empty if none.",
-    "postcode": "5 digits, for example 76130.",
-    "insee_code": (
-        "The commune's INSEE code, which is not its postcode: Mont-Saint-Aignan is 76451 "
-        "(postcode 76130). Corsica uses 2A/2B, overseas 971 to 989."
-    ),
-    "latitude": "Decimal degrees, for example 49.4744077 (optional).",
-    "longitude": "Decimal degrees, for example 1.091455 (optional).",
-    "access_instructions": "How the technician gets in: entrance, door code, keys, opening hours.",
-    "specific_request": "Anything unusual Covage must know about this site.",
-    "note": "Sent to Covage with the line.",
-    "technical_note": "Technical details for Covage's teams.",
-}
+OPTION_FORMAT = _("Separate option ids with commas, for example 7010, 7033.")
+NOT_LISTED = _("%(value)s (not in Covage's list)")
+NOT_LISTED_ERROR = _(
+    "%(value)s is not in Covage's list: choose one of the list, or leave it empty."
+)
+# The name Covage's field errors start with, on the field they concern.
+FROM_COVAGE = _("Covage: %(message)s")
+FROM_COVAGE_ON = _("Covage: %(field)s: %(message)s")
 
 
 def label_for(field: str) -> str:
-    return LABELS.get(field, field.replace("_", " ").capitalize())
+    """A line or contact field's label (orders.catalogue), for the pages that name fields."""
+    return catalogue.label(field)
 
 
 # --- Fields ------------------------------------------------------------------------------------
 
 
-class DecimalCommaFloatField(forms.FloatField):
+class FirstErrorOnly(forms.Field):
+    """One message per field: the first check that fails. The field's own format check comes
+    first (a six-digit postcode is not a French postcode; that it is also too long adds
+    nothing)."""
+
+    def run_validators(self, value: Any) -> None:
+        if value in self.empty_values:
+            return
+        for validator in self.validators:
+            try:
+                validator(value)
+            except ValidationError as exc:
+                if hasattr(exc, "code") and exc.code in self.error_messages:
+                    exc.message = self.error_messages[exc.code]
+                raise ValidationError(exc.error_list) from exc
+
+
+class NormalisedCharField(FirstErrorOnly, forms.CharField):
+    """Text stored in one spelling (a SIRET without spaces, a phone number in E.164): the
+    typed value is normalised before its checks, so that the length checked is the stored
+    one, and the input takes any spelling of it, however long."""
+
+    def __init__(self, *, normalise: Callable[[str], str], **kwargs: Any) -> None:
+        self.normalise = normalise
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return self.normalise(text) if text else ""
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class PhoneField(NormalisedCharField):
+    """A French phone number, stored normalised (E.164)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(normalise=validators.normalise_phone_number, **kwargs)
+
+
+class DecimalCommaFloatField(FirstErrorOnly, forms.FloatField):
     """A float that also accepts the French decimal comma (49,4744)."""
 
-    def to_python(self, value: Any) -> float | None:
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
         if isinstance(value, str):
             value = value.strip().replace(",", ".")
         return super().to_python(value)
 
 
-def _text(name: str, *, max_length: int = 255, textarea: bool = False) -> forms.CharField:
-    widget = forms.Textarea(attrs={"rows": 3}) if textarea else forms.TextInput
-    return forms.CharField(
-        label=label_for(name),
-        help_text=HELP.get(name, ""),
-        required=False,
-        max_length=None if textarea else max_length,
-        widget=widget,
-    )
+class WholeNumberField(FirstErrorOnly, forms.IntegerField):
+    """A whole number whose own range check speaks first (a VLAN is from 1 to 4094)."""
 
 
-NOT_LISTED = _("%(value)s (not in Covage's list)")
-NOT_LISTED_ERROR = _(
-    "%(value)s is not in Covage's list: choose one of the list, or leave it empty."
-)
+def described(name: str) -> dict[str, Any]:
+    """A catalogue field's words, for a form field of another kind than its model field's
+    (a choice among Covage's stored values): its label and help text, never required (a
+    draft may be partial)."""
+    return {
+        "label": catalogue.label(name),
+        "help_text": catalogue.help_text(name),
+        "required": False,
+    }
+
+
+def field_for(name: str, **overrides: Any) -> forms.Field:
+    """The form field of a catalogue field: its model field's own form field (label, help
+    text, max_length, widget), with the format checks and messages the model declares, never
+    required (a draft may be partial). `overrides` say what differs on the form (a form
+    class that normalises, a widget)."""
+    model_field = catalogue.model_field(name)
+    kwargs: dict[str, Any] = {
+        "required": False,
+        "validators": catalogue.validators(name),
+        **overrides,
+    }
+    messages = catalogue.error_messages(name)
+    if messages:
+        kwargs["error_messages"] = {**messages, **overrides.get("error_messages", {})}
+    field = model_field.formfield(**kwargs)
+    if field is None:  # pragma: no cover - only non-editable model fields have none
+        raise ValueError(f"{name} has no form field")
+    return field
+
+
+def _textarea() -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": 3})
 
 
 class ListedChoiceField(forms.ChoiceField):
@@ -218,15 +207,14 @@ def _select_or_text(
     """A select of the stored list's values, or, before Covage's list was ever stored, a text
     input (as long as the column that keeps it) whose help text says so: the user types the
     value, and it gets the same checks as any other."""
-    help_text = HELP.get(name, "") if help_text is None else help_text
+    help_text = catalogue.help_text(name) if help_text is None else help_text
     if not referential.available:
-        field = _text(name, max_length=OrderLine._meta.get_field(name).max_length or 64)
-        field.help_text = format_lazy("{} {}", unavailable, help_text) if help_text else unavailable
-        return field
+        return field_for(
+            name,
+            help_text=format_lazy("{} {}", unavailable, help_text) if help_text else unavailable,
+        )
     return ListedChoiceField(
-        label=label_for(name),
-        help_text=help_text,
-        required=False,
+        **{**described(name), "help_text": help_text},
         listed=values,
         saved=current or "",
         sent=sent if isinstance(sent, str) else "",
@@ -251,69 +239,90 @@ def project_field(current: str = "", *, sent: Any = "", help_text: Any = None) -
 # --- Session forms -----------------------------------------------------------------------------
 
 
-class NewSessionForm(forms.Form):
-    external_id = forms.CharField(
-        label="External id",
-        max_length=64,
-        required=False,
-        help_text="Leave empty to let the portal number it.",
-    )
+def _session_model_field(name: str) -> models.Field[Any, Any]:
+    model_field = OrderSession._meta.get_field(name)
+    if not isinstance(model_field, models.Field):  # pragma: no cover - a relation
+        raise TypeError(f"{name} is not a field of an order session")
+    return model_field
 
+
+def session_field(name: str, **overrides: Any) -> forms.Field:
+    """The form field of an OrderSession field, declared on the model like a line's."""
+    field = _session_model_field(name).formfield(**overrides)
+    if field is None:  # pragma: no cover - only non-editable model fields have none
+        raise ValueError(f"{name} has no form field")
+    return field
+
+
+class NewSessionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Not the model's generated default: left empty, the portal numbers the session.
+        self.fields["external_id"] = session_field(
+            "external_id",
+            required=False,
+            initial=None,
+            show_hidden_initial=False,
+            help_text=_("Leave empty to let the portal number it."),
+        )
         self.fields["project_id"] = project_field(
             sent=self.data.get("project_id", "") if self.is_bound else "",
-            help_text="The commercial project code agreed with Covage, if any.",
+            help_text=_session_model_field("project_id").help_text,
         )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
 
     def clean_external_id(self) -> str:
-        external_id = self.cleaned_data["external_id"].strip()
+        external_id = str(self.cleaned_data["external_id"]).strip()
         if external_id and selectors.external_id_taken(external_id):
             raise ValidationError(
-                "An order session with this external id already exists: choose another one, "
-                "or leave it empty to let the portal number it.",
+                _(
+                    "An order session with this external id already exists: choose another "
+                    "one, or leave it empty to let the portal number it."
+                ),
                 code="external_id_taken",
             )
         return external_id
 
     def clean_project_id(self) -> str:
-        return self.cleaned_data.get("project_id", "").strip()
+        return str(self.cleaned_data.get("project_id", "")).strip()
+
+
+# The empty choice of a filter: any value.
+ANY = pgettext_lazy("filter", "Any")
 
 
 class SessionFilterForm(forms.Form):
     """The sessions list's search and filters; invalid values are ignored, never an error."""
 
     search = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "External id, customer, reference…"}
+            attrs={"type": "search", "placeholder": _("External id, customer, reference…")}
         ),
     )
     remote_state = forms.ChoiceField(
-        label="Covage state",
+        label=_("Covage state"),
         required=False,
-        choices=[("", "Any")]
-        + [(state, state.replace("_", " ")) for state in SESSION_REMOTE_STATES],
+        choices=[("", ANY)] + [(state, state.replace("_", " ")) for state in SESSION_REMOTE_STATES],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     sync_status = forms.ChoiceField(
-        label="Sync status",
+        label=_("Sync status"),
         required=False,
-        choices=[("", "Any"), *SyncStatus.choices],
+        choices=[("", ANY), *SyncStatus.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     date_from = forms.DateField(
-        label="Created from",
+        label=_("Created from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
     date_to = forms.DateField(
-        label="Created until",
+        label=_("Created until"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
@@ -334,9 +343,14 @@ class SessionFilterForm(forms.Form):
 
 class StepForm(forms.Form):
     """One step of a line. Built from the saved line (and its first contact); `version` is the
-    line's version when the form was opened, so that a concurrent save is detected."""
+    line's version when the form was opened, so that a concurrent save is detected.
+
+    Each field of the step is its catalogue field's form field (`field_for`): `overrides`
+    say what differs on the form (a form class that normalises, a widget), and `make_field`
+    builds the fields of another kind (choices among Covage's stored values)."""
 
     step: Step
+    overrides: ClassVar[dict[str, dict[str, Any]]] = {}
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
@@ -346,19 +360,31 @@ class StepForm(forms.Form):
         kwargs.setdefault("initial", {})
         kwargs["initial"] = {**self.saved_values(), "version": line.version, **kwargs["initial"]}
         super().__init__(*args, **kwargs)
-        self.notices: list[str] = []
+        self.notices: list[Any] = []
         self.build_fields()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = self.layout()
 
-    # Subclasses: declare their fields in build_fields and their layout in layout().
     def build_fields(self) -> None:
-        return None
+        for name in self.step.field_names:
+            field = self.make_field(name)
+            if field is not None:
+                self.fields[name] = field
 
+    def make_field(self, name: str) -> forms.Field | None:
+        """The form field of `name`, or None to leave it out of this line's form."""
+        return field_for(name, **self.overrides.get(name, {}))
+
+    # Subclasses: their layout.
     def layout(self) -> Layout:
         return Layout(*self.fields)
+
+    @property
+    def cleaned(self) -> dict[str, Any]:
+        """The values that passed their checks so far (none before validation)."""
+        return getattr(self, "cleaned_data", None) or {}
 
     def sent(self, name: str) -> Any:
         """The value sent for a field (empty when the form is not bound)."""
@@ -376,10 +402,10 @@ class StepForm(forms.Form):
     def step_data(self) -> dict[str, Any]:
         """What to save: the fields that passed their checks, and for the others the value
         saved before (a wrong format is never saved, and nothing else typed is lost)."""
-        cleaned = getattr(self, "cleaned_data", {})
+        cleaned = self.cleaned
         saved = self.saved_values()
         data: dict[str, Any] = {}
-        for name in (*self.step.line_fields, *self.step.contact_fields):
+        for name in self.step.field_names:
             if name in cleaned:
                 data[name] = cleaned[name]
             else:
@@ -396,62 +422,47 @@ class StepForm(forms.Form):
         for name, messages in errors.items():
             target = name if name in self.fields else None
             for message in messages:
-                text = f"Covage: {message}"
                 if target is None and name not in ("", "non_field_errors"):
-                    text = f"Covage: {label_for(name)}: {message}"
+                    text = FROM_COVAGE_ON % {"field": label_for(name), "message": message}
+                else:
+                    text = FROM_COVAGE % {"message": message}
                 self.add_error(target, text)
 
 
 def _empty_if_none(name: str, value: Any) -> Any:
+    """The saved value, or what the field holds when nothing was typed (None, "" or [])."""
     if value is not None:
         return value
-    if name in {"vlan_reference", "scheduled_delivery_date", "latitude", "longitude"}:
-        return None
-    if name == "siret_known":
-        return None
-    if name == "option_ids":
-        return []
-    return ""
+    return catalogue.empty_value(name)
 
 
 class OfferForm(StepForm):
     step = OFFER
 
+    def make_field(self, name: str) -> forms.Field | None:
+        if name == "offer_family":
+            family = self.line.offer_family
+            choices = [("", "—")] + [(value, value) for value in OFFER_FAMILIES]
+            if family and family not in OFFER_FAMILIES:
+                choices.append((family, family))
+            return forms.ChoiceField(**described(name), choices=choices)
+        if name == "option_ids":
+            return forms.MultipleChoiceField(
+                **described(name), choices=KNOWN_OPTIONS, widget=forms.CheckboxSelectMultiple
+            )
+        if name == "project_id":
+            return project_field(self.line.project_id, sent=self.sent(name))
+        return super().make_field(name)
+
     def build_fields(self) -> None:
+        super().build_fields()
+        self.fields["other_option_ids"] = field_for("other_option_ids")
         current_options = [str(option) for option in self.line.option_ids or []]
         known = {value for value, _label in KNOWN_OPTIONS}
-        self.fields["product_offering_id"] = _text("product_offering_id", max_length=64)
-        self.fields["product_offering_qualification_item_id"] = _text(
-            "product_offering_qualification_item_id", max_length=64
-        )
-        self.fields["quote_item_id"] = _text("quote_item_id", max_length=64)
-        family = self.line.offer_family
-        family_choices = [("", "—")] + [(value, value) for value in OFFER_FAMILIES]
-        if family and family not in OFFER_FAMILIES:
-            family_choices.append((family, family))
-        self.fields["offer_family"] = forms.ChoiceField(
-            label=label_for("offer_family"),
-            help_text=HELP["offer_family"],
-            required=False,
-            choices=family_choices,
-        )
-        self.fields["offer_technology"] = _text("offer_technology", max_length=32)
-        self.fields["option_ids"] = forms.MultipleChoiceField(
-            label=label_for("option_ids"),
-            help_text=HELP["option_ids"],
-            required=False,
-            choices=KNOWN_OPTIONS,
-            widget=forms.CheckboxSelectMultiple,
-        )
-        self.fields["other_option_ids"] = _text("other_option_ids", max_length=255)
         self.initial["option_ids"] = [option for option in current_options if option in known]
         self.initial["other_option_ids"] = ", ".join(
             option for option in current_options if option not in known
         )
-        self.fields["project_id"] = project_field(
-            self.line.project_id, sent=self.sent("project_id")
-        )
-        self.fields["external_id"] = _text("external_id", max_length=64)
         self.offer_fixed = offer_is_fixed(self.line)
         if self.offer_fixed:
             self._fix_offer()
@@ -466,10 +477,11 @@ class OfferForm(StepForm):
             field.help_text = OFFER_FIXED_HELP
             field.widget.attrs["disabled"] = True
         if self.is_bound and any(name not in self.data for name in OFFER_FIELDS):
-            self.data = self.data.copy()
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
             for name in OFFER_FIELDS:
-                if name not in self.data:
-                    self.data[name] = getattr(self.line, name)
+                if name not in data:
+                    data[name] = getattr(self.line, name)
+            self.data = data
 
     def replace_url(self) -> str:
         """The replacement page, with the offer typed here when it differs from the line's."""
@@ -497,39 +509,36 @@ class OfferForm(StepForm):
     def layout(self) -> Layout:
         return Layout(
             Fieldset(
-                "Eligibility result",
+                _("Eligibility result"),
                 "product_offering_id",
                 "product_offering_qualification_item_id",
                 "quote_item_id",
             ),
             Fieldset(
-                "Offer",
+                _("Offer"),
                 Row(Column("offer_family"), Column("offer_technology")),
                 *self._replace_action(),
                 "option_ids",
                 "other_option_ids",
             ),
-            Fieldset("References", Row(Column("project_id"), Column("external_id"))),
+            Fieldset(_("References"), Row(Column("project_id"), Column("external_id"))),
             "version",
         )
 
     def clean_offer_family(self) -> str:
-        return self.cleaned_data["offer_family"].strip().upper()
+        return str(self.cleaned["offer_family"]).strip().upper()
 
     def clean_other_option_ids(self) -> list[str]:
-        raw = self.cleaned_data.get("other_option_ids", "")
+        raw = str(self.cleaned.get("other_option_ids", ""))
         options = [part.strip() for part in raw.replace(";", ",").split(",")]
         options = [option for option in options if option]
         for option in options:
             if " " in option:
-                raise ValidationError(
-                    "Separate option ids with commas, for example 7010, 7033.",
-                    code="option_format",
-                )
+                raise ValidationError(OPTION_FORMAT, code="option_format")
         return options
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if "option_ids" in cleaned and "other_option_ids" in cleaned:
             chosen = list(cleaned["option_ids"])
             for option in cleaned.pop("other_option_ids"):
@@ -543,11 +552,21 @@ class OfferForm(StepForm):
         return cleaned
 
     def clean_project_id(self) -> str:
-        return self.cleaned_data.get("project_id", "").strip()
+        return str(self.cleaned.get("project_id", "")).strip()
 
 
 class TechnicalForm(StepForm):
     step = TECHNICAL
+    overrides: ClassVar[dict[str, dict[str, Any]]] = {
+        "vlan_reference": {
+            "form_class": WholeNumberField,
+            "widget": forms.NumberInput(attrs={"inputmode": "numeric"}),
+        },
+        "scheduled_delivery_date": {
+            "widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "input_formats": ["%Y-%m-%d", "%d/%m/%Y"],
+        },
+    }
 
     CPE_FIELDS = ("cpe_networking_number", "cpe_serial_number")
     ENNI_FIELDS = ("enni", "enni_2")
@@ -567,62 +586,47 @@ class TechnicalForm(StepForm):
 
     def selected_delivery_mode(self) -> str:
         if self.is_bound:
-            return self.data.get("delivery_mode", "")
-        return self.initial.get("delivery_mode") or ""
+            return str(self.data.get("delivery_mode", ""))
+        return str(self.initial.get("delivery_mode") or "")
 
     def build_fields(self) -> None:
         family = self.line.offer_family
         stored = referentials.all_ennis()
-        modes = referentials.delivery_modes(offer_family=family, stored=stored)
-        self.fields["delivery_mode"] = _select_or_text(
-            "delivery_mode",
-            modes,
-            [(mode, mode.replace("_", " ")) for mode in modes.items],
-            self.line.delivery_mode,
-            sent=self.sent("delivery_mode"),
-            unavailable=referentials.DELIVERY_MODES_UNAVAILABLE,
-        )
+        self.modes = referentials.delivery_modes(offer_family=family, stored=stored)
+        self.ennis: referentials.Referential | None = None
         if self.dia:
             self.notices.append(DIA_NOTICE)
         else:
-            ennis = referentials.ennis(
+            self.ennis = referentials.ennis(
                 offer_family=family, delivery_mode=self.selected_delivery_mode(), stored=stored
             )
-            values = [(enni.reference, enni.label) for enni in ennis.items]
-            for name in self.ENNI_FIELDS:
-                self.fields[name] = _select_or_text(
-                    name,
-                    ennis,
-                    values,
-                    getattr(self.line, name),
-                    sent=self.sent(name),
-                    unavailable=referentials.ENNIS_UNAVAILABLE,
-                )
-            if ennis.available and not ennis.items:
-                self.notices.append(
-                    "Covage lists no ENNI for this offer family and delivery mode: "
-                    "choose another delivery mode, or check the offer family on the Offer step."
-                )
-        self.fields["vlan_reference"] = forms.IntegerField(
-            label=label_for("vlan_reference"),
-            help_text=HELP["vlan_reference"],
-            required=False,
-            validators=[validators.validate_vlan],
-            error_messages={"invalid": "Enter the VLAN as a whole number from 1 to 4094."},
-            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        )
-        self.fields["additional_vlan_reference"] = _text("additional_vlan_reference", max_length=32)
-        for name in self.CPE_FIELDS:
-            self.fields[name] = _text(name, max_length=64)
-        self.fields["scheduled_delivery_date"] = forms.DateField(
-            label=label_for("scheduled_delivery_date"),
-            help_text=HELP["scheduled_delivery_date"],
-            required=False,
-            validators=[validators.validate_not_in_past],
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        )
+            if self.ennis.available and not self.ennis.items:
+                self.notices.append(NO_ENNI_NOTICE)
+        super().build_fields()
         self._wire_delivery_mode()
+
+    def make_field(self, name: str) -> forms.Field | None:
+        if name == "delivery_mode":
+            return _select_or_text(
+                name,
+                self.modes,
+                [(mode, mode.replace("_", " ")) for mode in self.modes.items],
+                self.line.delivery_mode,
+                sent=self.sent(name),
+                unavailable=referentials.DELIVERY_MODES_UNAVAILABLE,
+            )
+        if name in self.ENNI_FIELDS:
+            if self.ennis is None:
+                return None  # Covage computes the ENNI of a DIA line.
+            return _select_or_text(
+                name,
+                self.ennis,
+                [(enni.reference, enni.label) for enni in self.ennis.items],
+                getattr(self.line, name),
+                sent=self.sent(name),
+                unavailable=referentials.ENNIS_UNAVAILABLE,
+            )
+        return super().make_field(name)
 
     def _wire_delivery_mode(self) -> None:
         # Changing the delivery mode reloads the ENNI choices (see views.enni_options).
@@ -654,25 +658,17 @@ class TechnicalForm(StepForm):
         if self.show_cpe:
             parts.append(
                 Fieldset(
-                    f"CPE supplied by Covage (option {CPE_OPTION})",
+                    _("CPE supplied by Covage (option 7021)"),
                     Row(Column("cpe_networking_number"), Column("cpe_serial_number")),
                 )
             )
         else:
-            parts.append(
-                HTML(
-                    format_html(
-                        '<p class="form-text">The CPE fields appear when option {} '
-                        "(CPE supplied by Covage) is ticked on the Offer step.</p>",
-                        CPE_OPTION,
-                    )
-                )
-            )
+            parts.append(HTML(format_html('<p class="form-text">{}</p>', CPE_HINT)))
         parts.append(Field("scheduled_delivery_date"))
-        return Layout(Fieldset("Delivery", *parts), "version")
+        return Layout(Fieldset(_("Delivery"), *parts), "version")
 
     def _clean_cpe(self, name: str) -> str:
-        value = self.cleaned_data.get(name, "").strip()
+        value = str(self.cleaned.get(name, "")).strip()
         if not self.cpe:
             if value:
                 raise ValidationError(CPE_WITHOUT_OPTION, code="cpe_without_option")
@@ -686,7 +682,7 @@ class TechnicalForm(StepForm):
         return self._clean_cpe("cpe_serial_number")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.dia:
             # Covage computes the ENNI of a DIA line and replaces any value sent.
             cleaned["enni"] = ""
@@ -702,57 +698,40 @@ class TechnicalForm(StepForm):
         return data
 
 
-class PhoneField(forms.CharField):
-    """A French phone number, stored normalised (E.164)."""
-
-    def clean(self, value: Any) -> str:
-        value = super().clean(value)
-        if not value:
-            return ""
-        return validators.normalise_phone_number(value)
-
-
 class CustomerForm(StepForm):
     step = CUSTOMER
+    overrides: ClassVar[dict[str, dict[str, Any]]] = {
+        # The model's null-able boolean, ticked or not on the form.
+        "siret_known": {"form_class": forms.BooleanField},
+        "siret": {
+            "form_class": NormalisedCharField,
+            "normalise": validators.normalise_siret,
+            "widget": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        },
+        **{
+            f"{prefix}_email_address": {
+                "widget": forms.EmailInput(attrs={"autocomplete": "off"}),
+            }
+            for prefix in ("contact1", "contact2")
+        },
+        **{
+            f"{prefix}_phone_number": {
+                "form_class": PhoneField,
+                "widget": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            }
+            for prefix in ("contact1", "contact2")
+        },
+    }
 
     def build_fields(self) -> None:
-        self.fields["end_customer_name"] = _text("end_customer_name")
-        self.fields["siret_known"] = forms.BooleanField(
-            label=label_for("siret_known"), help_text=HELP["siret_known"], required=False
-        )
-        self.fields["siret"] = forms.CharField(
-            label=label_for("siret"),
-            help_text=HELP["siret"],
-            required=False,
-            max_length=20,
-            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        )
-        for name in ("customer_order_name", "business_code", "billing_site_ref"):
-            self.fields[name] = _text(name, max_length=255 if name == "customer_order_name" else 64)
-        for prefix in ("contact1", "contact2"):
-            self.fields[f"{prefix}_firstname"] = _text(f"{prefix}_firstname", max_length=100)
-            self.fields[f"{prefix}_lastname"] = _text(f"{prefix}_lastname", max_length=100)
-            self.fields[f"{prefix}_email_address"] = forms.EmailField(
-                label=label_for(f"{prefix}_email_address"),
-                required=False,
-                error_messages={"invalid": "Enter an e-mail address, for example jean@example.fr."},
-                widget=forms.EmailInput(attrs={"autocomplete": "off"}),
-            )
-            self.fields[f"{prefix}_phone_number"] = PhoneField(
-                label=label_for(f"{prefix}_phone_number"),
-                help_text=HELP[f"{prefix}_phone_number"],
-                required=False,
-                max_length=30,
-                validators=[validators.validate_phone_number],
-                widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-            )
+        super().build_fields()
         if self.initial.get("siret_known") is None:
             self.initial["siret_known"] = False
 
     def layout(self) -> Layout:
         return Layout(
             Fieldset(
-                "End customer",
+                _("End customer"),
                 "end_customer_name",
                 "siret_known",
                 "siret",
@@ -763,74 +742,49 @@ class CustomerForm(StepForm):
                 ),
             ),
             Fieldset(
-                "On-site contact (needed to confirm)",
+                _("On-site contact (needed to confirm)"),
                 Row(Column("contact1_firstname"), Column("contact1_lastname")),
                 Row(Column("contact1_email_address"), Column("contact1_phone_number")),
             ),
             Fieldset(
-                "Second contact (optional)",
+                _("Second contact (optional)"),
                 Row(Column("contact2_firstname"), Column("contact2_lastname")),
                 Row(Column("contact2_email_address"), Column("contact2_phone_number")),
             ),
             "version",
         )
 
-    def clean_siret(self) -> str:
-        value = validators.normalise_siret(self.cleaned_data.get("siret", ""))
-        if value:
-            validators.validate_siret(value)
-        return value
-
-    def clean_contact1_email_address(self) -> str:
-        return self.cleaned_data.get("contact1_email_address", "").strip()
-
-    def clean_contact2_email_address(self) -> str:
-        return self.cleaned_data.get("contact2_email_address", "").strip()
-
 
 class AddressForm(StepForm):
     step = ADDRESS
-
-    def build_fields(self) -> None:
-        self.fields["street_number"] = _text("street_number", max_length=16)
-        self.fields["street_number_extension"] = _text("street_number_extension", max_length=16)
-        self.fields["street_name"] = _text("street_name")
-        self.fields["building_name"] = _text("building_name")
-        self.fields["level_number"] = _text("level_number", max_length=16)
-        self.fields["postcode"] = forms.CharField(
-            label=label_for("postcode"),
-            help_text=HELP["postcode"],
-            required=False,
-            max_length=10,
-            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
-        )
-        self.fields["city"] = _text("city")
-        self.fields["insee_code"] = forms.CharField(
-            label=label_for("insee_code"),
-            help_text=HELP["insee_code"],
-            required=False,
-            max_length=10,
-            widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        )
-        for name, check in (
-            ("latitude", validators.validate_latitude),
-            ("longitude", validators.validate_longitude),
-        ):
-            self.fields[name] = DecimalCommaFloatField(
-                label=label_for(name),
-                help_text=HELP[name],
-                required=False,
-                validators=[check],
-                error_messages={"invalid": "Enter decimal degrees, for example 49.4744077."},
-                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-            )
-        self.fields["access_instructions"] = _text("access_instructions", textarea=True)
-        self.fields["specific_request"] = _text("specific_request", textarea=True)
+    overrides: ClassVar[dict[str, dict[str, Any]]] = {
+        "postcode": {
+            "form_class": NormalisedCharField,
+            "normalise": validators.normalise_postcode,
+            "widget": forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "postal-code"}
+            ),
+        },
+        "insee_code": {
+            "form_class": NormalisedCharField,
+            "normalise": validators.normalise_insee_code,
+            "widget": forms.TextInput(attrs={"autocomplete": "off"}),
+        },
+        **{
+            name: {
+                "form_class": DecimalCommaFloatField,
+                "widget": forms.TextInput(attrs={"inputmode": "decimal"}),
+            }
+            for name in ("latitude", "longitude")
+        },
+        "access_instructions": {"widget": _textarea()},
+        "specific_request": {"widget": _textarea()},
+    }
 
     def layout(self) -> Layout:
         return Layout(
             Fieldset(
-                "Site address",
+                _("Site address"),
                 Row(
                     Column("street_number", css_class="col-sm-3"),
                     Column("street_number_extension", css_class="col-sm-3"),
@@ -844,32 +798,20 @@ class AddressForm(StepForm):
                 ),
                 Row(Column("latitude"), Column("longitude")),
             ),
-            Fieldset("On site", "access_instructions", "specific_request"),
+            Fieldset(_("On site"), "access_instructions", "specific_request"),
             "version",
         )
-
-    def clean_postcode(self) -> str:
-        value = validators.normalise_postcode(self.cleaned_data.get("postcode", ""))
-        if value:
-            validators.validate_postcode(value)
-        return value
-
-    def clean_insee_code(self) -> str:
-        value = validators.normalise_insee_code(self.cleaned_data.get("insee_code", ""))
-        if value:
-            validators.validate_insee_code(value)
-        return value
 
 
 class ReviewForm(StepForm):
     step = REVIEW
-
-    def build_fields(self) -> None:
-        self.fields["note"] = _text("note", textarea=True)
-        self.fields["technical_note"] = _text("technical_note", textarea=True)
+    overrides: ClassVar[dict[str, dict[str, Any]]] = {
+        "note": {"widget": _textarea()},
+        "technical_note": {"widget": _textarea()},
+    }
 
     def layout(self) -> Layout:
-        return Layout(Fieldset("Notes", "note", "technical_note"), "version")
+        return Layout(Fieldset(_("Notes"), "note", "technical_note"), "version")
 
 
 STEP_FORMS: dict[str, type[StepForm]] = {
@@ -893,12 +835,7 @@ class ReplaceOfferForm(forms.Form):
     """The offer of the line that replaces one Covage already has (its offer is fixed)."""
 
     offer_family = forms.ChoiceField(label=_("New offer family"), required=True)
-    offer_technology = forms.CharField(
-        label=_("New offer technology"),
-        required=False,
-        max_length=32,
-        help_text=_("As the eligibility result gives it, for example FIBDE."),
-    )
+    offer_technology = field_for("offer_technology", label=_("New offer technology"))
 
     def __init__(self, *args: Any, line: OrderLine, **kwargs: Any) -> None:
         self.line = line
@@ -908,13 +845,15 @@ class ReplaceOfferForm(forms.Form):
         for family in (line.offer_family, typed):
             if family and family not in {value for value, _label in choices}:
                 choices.append((family, family))
-        self.fields["offer_family"].choices = choices
+        field = self.fields["offer_family"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = choices
 
     def clean_offer_family(self) -> str:
-        return self.cleaned_data["offer_family"].strip().upper()
+        return str(self.cleaned_data["offer_family"]).strip().upper()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         family = cleaned.get("offer_family")
         technology = cleaned.get("offer_technology", "")
         if family is not None and (family, technology) == (
@@ -935,7 +874,7 @@ def correction_field_names() -> list[tuple[Step, list[str]]]:
     """The fields of each step on the correction page, in the steps' order."""
     result = []
     for step in STEPS:
-        names = list(dict.fromkeys((*step.line_fields, *step.contact_fields)))
+        names = list(step.field_names)
         if "option_ids" in names:
             names.insert(names.index("option_ids") + 1, "other_option_ids")
         result.append((step, names))
@@ -1023,11 +962,11 @@ def display_value(field: str, value: Any) -> str:
         return ""
     if field == "option_ids":
         names = dict(KNOWN_OPTIONS)
-        return ", ".join(names.get(str(option), str(option)) for option in value)
+        return ", ".join(str(names.get(str(option), option)) for option in value)
     if field == "siret_known":
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if hasattr(value, "strftime"):
-        return value.strftime("%d/%m/%Y")
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
     return str(value)
 
 

@@ -4,6 +4,11 @@ Two kinds of state live side by side and are never mixed:
 - `sync_status`, the portal's own lifecycle (draft, syncing, synced, ...);
 - `remote_state` and the dates, `state_change` and `termination_error` entries, copied
   verbatim from Covage, which is the source of truth for them.
+
+The fields people fill on a line (OrderLine and its LineContact entries) are declared here
+once: their label (verbose_name), help text, length and format checks. The step forms, the
+confirmation check, the history and Covage's error explanations all read these declarations
+through orders/catalogue.py.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from orders import validators
 
 
 def new_session_external_id() -> str:
@@ -29,45 +37,48 @@ LOCKED_REMOTE_STATES = frozenset({"in_progress", "completed", "partial", "reject
 
 
 class SyncStatus(models.TextChoices):
-    DRAFT = "draft", "Draft (not sent yet)"
-    SYNCING = "syncing", "Sending to Covage"
-    SYNCED = "synced", "Saved at Covage"
-    SYNC_FAILED = "sync_failed", "Not saved at Covage"
-    CONFIRMING = "confirming", "Confirming"
-    CONFIRMED = "confirmed", "Confirmed"
+    DRAFT = "draft", _("Draft (not sent yet)")
+    SYNCING = "syncing", _("Sending to Covage")
+    SYNCED = "synced", _("Saved at Covage")
+    SYNC_FAILED = "sync_failed", _("Not saved at Covage")
+    CONFIRMING = "confirming", _("Confirming")
+    CONFIRMED = "confirmed", _("Confirmed")
 
 
 class OrderSession(models.Model):
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="order_sessions",
+        verbose_name=_("owner"),
     )
     external_id = models.CharField(
-        "External id",
+        _("External id"),
         max_length=64,
         unique=True,
         default=new_session_external_id,
-        help_text="Your reference for this order session; sent to Covage as its external id.",
+        help_text=_("Your reference for this order session; sent to Covage as its external id."),
     )
     project_id = models.CharField(
-        "Project",
+        _("Project"),
         max_length=64,
         blank=True,
-        help_text="The commercial project code agreed with Covage, if any.",
+        help_text=_("The commercial project code agreed with Covage, if any."),
     )
     # Mirrored from Covage.
-    covage_id = models.CharField("Covage id", max_length=64, blank=True)
-    remote_state = models.CharField("Covage state", max_length=40, blank=True)
-    creation_date = models.DateTimeField(null=True, blank=True)
-    order_date = models.DateTimeField(null=True, blank=True)
-    completion_date = models.DateTimeField(null=True, blank=True)
-    cancellation_date = models.DateTimeField(null=True, blank=True)
+    covage_id = models.CharField(_("Covage id"), max_length=64, blank=True)
+    remote_state = models.CharField(_("Covage state"), max_length=40, blank=True)
+    creation_date = models.DateTimeField(_("created at Covage"), null=True, blank=True)
+    order_date = models.DateTimeField(_("order date"), null=True, blank=True)
+    completion_date = models.DateTimeField(_("completion date"), null=True, blank=True)
+    cancellation_date = models.DateTimeField(_("cancellation date"), null=True, blank=True)
     # The portal's own lifecycle.
     sync_status = models.CharField(
-        max_length=20, choices=SyncStatus.choices, default=SyncStatus.DRAFT
+        _("sync status"), max_length=20, choices=SyncStatus.choices, default=SyncStatus.DRAFT
     )
-    version = models.PositiveIntegerField(default=1)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
-    last_sync_error = models.TextField(blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    last_sync_error = models.TextField(_("last sync error"), blank=True)
     # One worker at a time pushes a session to Covage: a lease taken with a conditional UPDATE
     # (works on every database, holds no lock during HTTP calls) and released at the end. A
     # dead worker's lease simply expires.
@@ -77,9 +88,11 @@ class OrderSession(models.Model):
     # finds it set looks the session up by external_id before posting again.
     create_attempted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Confirmation bookkeeping (the record of the work to do, written with the status change).
-    confirm_requested_at = models.DateTimeField(null=True, blank=True)
-    confirm_attempted_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirm_requested_at = models.DateTimeField(
+        _("confirmation requested at"), null=True, blank=True
+    )
+    confirm_attempted_at = models.DateTimeField(_("confirmation sent at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     poll_count = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     # An outcome the look-ups could not settle (a lost answer to a creating POST or to the
@@ -106,10 +119,10 @@ class OrderSession(models.Model):
         related_name="rejected_copy",
         editable=False,
     )
-    attention_reason = models.TextField("Needs attention because", blank=True)
-    attention_since = models.DateTimeField("Needs attention since", null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    attention_reason = models.TextField(_("Needs attention because"), blank=True)
+    attention_since = models.DateTimeField(_("Needs attention since"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(
         excluded_fields=[
@@ -125,6 +138,8 @@ class OrderSession(models.Model):
     )
 
     class Meta:
+        verbose_name = _("order session")
+        verbose_name_plural = _("order sessions")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -151,85 +166,217 @@ class OrderSession(models.Model):
         )
 
 
-class OrderLine(models.Model):
-    session = models.ForeignKey(OrderSession, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=1)
+# Shared by the line and its contact entry, which both carry the end customer's name.
+END_CUSTOMER_NAME = _("End customer name")
+END_CUSTOMER_NAME_HELP = _("The company or person the line is for. Needed to confirm.")
 
-    # --- The 26 request fields of "Creating an Order Line" (contacts are LineContact rows) ---
-    # Offer
-    product_offering_id = models.CharField("Product offering", max_length=64, blank=True)
-    product_offering_qualification_item_id = models.CharField(
-        "Eligibility (qualification item)", max_length=64, blank=True
+
+class OrderLine(models.Model):
+    session = models.ForeignKey(
+        OrderSession, on_delete=models.CASCADE, related_name="lines", verbose_name=_("session")
     )
-    quote_item_id = models.CharField("Quote item", max_length=64, blank=True)
-    offer_family = models.CharField("Offer family", max_length=32, blank=True)
-    offer_technology = models.CharField("Offer technology", max_length=32, blank=True)
-    option_ids = models.JSONField("Options", default=list, blank=True)
-    project_id = models.CharField("Project", max_length=64, blank=True)
-    external_id = models.CharField("Line external id", max_length=64, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=1)
+
+    # --- The request fields of "Creating an Order Line" (contacts are LineContact rows) ---
+    # Which ones go to which endpoint is covage.schemas.LinePayload's declaration.
+    # Offer
+    product_offering_id = models.CharField(
+        _("Product offering identifier"),
+        max_length=64,
+        blank=True,
+        help_text=_("From the eligibility result, for example 2173. Needed to confirm."),
+    )
+    product_offering_qualification_item_id = models.CharField(
+        _("Eligibility (qualification item) identifier"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "The qualification item id of the eligibility result that this line orders. "
+            "Needed to confirm."
+        ),
+    )
+    quote_item_id = models.CharField(
+        _("Quote item identifier"),
+        max_length=64,
+        blank=True,
+        help_text=_("Only for an offer priced on quote: the id of the accepted quote line."),
+    )
+    offer_family = models.CharField(
+        _("Offer family"),
+        max_length=32,
+        blank=True,
+        help_text=_("DIA: Covage chooses the ENNI itself."),
+    )
+    offer_technology = models.CharField(
+        _("Offer technology"),
+        max_length=32,
+        blank=True,
+        help_text=_("As the eligibility result gives it, for example FIBDE."),
+    )
+    option_ids = models.JSONField(
+        _("Options"),
+        default=list,
+        blank=True,
+        help_text=_("Option 7021: Covage supplies the CPE (router) on site."),
+    )
+    project_id = models.CharField(
+        _("Project"),
+        max_length=64,
+        blank=True,
+        help_text=_("The commercial project agreed with Covage, if the line belongs to one."),
+    )
+    external_id = models.CharField(
+        _("Your line reference"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "Optional: your own reference, to find the line later. Left empty, the portal "
+            "numbers the line."
+        ),
+    )
     # Technical
-    delivery_mode = models.CharField("Delivery mode", max_length=64, blank=True)
-    enni = models.CharField("ENNI", max_length=64, blank=True)
-    enni_2 = models.CharField("Second ENNI", max_length=64, blank=True)
-    vlan_reference = models.PositiveSmallIntegerField("VLAN", null=True, blank=True)
-    additional_vlan_reference = models.CharField("Additional VLAN", max_length=32, blank=True)
-    cpe_networking_number = models.CharField("CPE networking number", max_length=64, blank=True)
-    cpe_serial_number = models.CharField("CPE serial number", max_length=64, blank=True)
-    scheduled_delivery_date = models.DateField("Scheduled delivery date", null=True, blank=True)
+    delivery_mode = models.CharField(
+        _("Delivery mode"),
+        max_length=64,
+        blank=True,
+        help_text=_("How the line is handed over to you; it narrows the list of ENNIs."),
+    )
+    enni = models.CharField(
+        _("ENNI (collection port)"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "The collection port where Covage hands the line over to your network. "
+            "Needed to confirm (except for DIA)."
+        ),
+    )
+    enni_2 = models.CharField(
+        _("Second ENNI (collection port)"),
+        max_length=64,
+        blank=True,
+        help_text=_("Only for a line delivered on two ports."),
+    )
+    vlan_reference = models.PositiveSmallIntegerField(
+        _("VLAN"),
+        null=True,
+        blank=True,
+        help_text=_("A number from 1 to 4094."),
+        validators=[validators.validate_vlan],
+        error_messages={"invalid": _("Enter the VLAN as a whole number from 1 to 4094.")},
+    )
+    additional_vlan_reference = models.CharField(
+        _("Additional VLAN"),
+        max_length=32,
+        blank=True,
+        help_text=_("Only if the offer uses a second VLAN."),
+    )
+    cpe_networking_number = models.CharField(
+        _("CPE networking number"),
+        max_length=64,
+        blank=True,
+        help_text=_("Needed with option 7021, for example NET-123456."),
+    )
+    cpe_serial_number = models.CharField(
+        _("CPE serial number"),
+        max_length=64,
+        blank=True,
+        help_text=_("Needed with option 7021, for example SR-123456."),
+    )
+    scheduled_delivery_date = models.DateField(
+        _("Scheduled delivery date"),
+        null=True,
+        blank=True,
+        help_text=_("Today or later. Leave empty for the earliest possible date."),
+        validators=[validators.validate_not_in_past],
+    )
     # End customer
-    end_customer_name = models.CharField("End customer name", max_length=255, blank=True)
-    siret_known = models.BooleanField("SIRET known", null=True, blank=True)
-    customer_order_name = models.CharField("Customer order name", max_length=255, blank=True)
-    business_code = models.CharField("Business code", max_length=64, blank=True)
-    billing_site_ref = models.CharField("Billing site reference", max_length=64, blank=True)
+    end_customer_name = models.CharField(
+        END_CUSTOMER_NAME, max_length=255, blank=True, help_text=END_CUSTOMER_NAME_HELP
+    )
+    siret_known = models.BooleanField(
+        _("SIRET known"),
+        null=True,
+        blank=True,
+        help_text=_("Tick if the end customer has a SIRET number: it is then needed to confirm."),
+    )
+    customer_order_name = models.CharField(
+        _("Customer order name"),
+        max_length=255,
+        blank=True,
+        help_text=_("The name of the order on your side (your order form, say)."),
+    )
+    business_code = models.CharField(
+        _("Business code"),
+        max_length=64,
+        blank=True,
+        help_text=_("Your business code for this order, if you use one."),
+    )
+    billing_site_ref = models.CharField(
+        _("Billing site reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("Your reference of the site to bill, if you use one."),
+    )
     # Site and notes
-    access_instructions = models.TextField("Access instructions", blank=True)
-    specific_request = models.TextField("Specific request", blank=True)
-    note = models.TextField("Note", blank=True)
-    technical_note = models.TextField("Technical note", blank=True)
+    access_instructions = models.TextField(
+        _("Access instructions"),
+        blank=True,
+        help_text=_("How the technician gets in: entrance, door code, keys, opening hours."),
+    )
+    specific_request = models.TextField(
+        _("Specific request"),
+        blank=True,
+        help_text=_("Anything unusual Covage must know about this site."),
+    )
+    note = models.TextField(_("Note"), blank=True, help_text=_("Sent to Covage with the line."))
+    technical_note = models.TextField(
+        _("Technical note"), blank=True, help_text=_("Technical details for Covage's teams.")
+    )
 
     # --- Mirrored from Covage ---
-    covage_id = models.CharField("Covage line id", max_length=64, blank=True)
-    remote_state = models.CharField("Covage state", max_length=40, blank=True)
-    temporary_reference = models.CharField(max_length=64, blank=True)
-    order_reference = models.CharField(max_length=64, blank=True)
-    building_ref = models.CharField(max_length=64, blank=True)
-    order_date = models.DateTimeField(null=True, blank=True)
-    completion_date = models.DateTimeField(null=True, blank=True)
-    cancellation_date = models.DateTimeField(null=True, blank=True)
-    cancellation_reason = models.TextField(blank=True)
+    covage_id = models.CharField(_("Covage line id"), max_length=64, blank=True)
+    remote_state = models.CharField(_("Covage state"), max_length=40, blank=True)
+    temporary_reference = models.CharField(_("temporary reference"), max_length=64, blank=True)
+    order_reference = models.CharField(_("order reference"), max_length=64, blank=True)
+    building_ref = models.CharField(_("building reference"), max_length=64, blank=True)
+    order_date = models.DateTimeField(_("order date"), null=True, blank=True)
+    completion_date = models.DateTimeField(_("completion date"), null=True, blank=True)
+    cancellation_date = models.DateTimeField(_("cancellation date"), null=True, blank=True)
+    cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
     remote_payload = models.JSONField(
-        "Last payload received", default=dict, blank=True, editable=False
+        _("Last payload received"), default=dict, blank=True, editable=False
     )
     # Order tracking (phase 2, /api/v1/order/): followed once the line became an order.
-    tracking_state = models.CharField("Order state", max_length=40, blank=True)
-    tracking_checked_at = models.DateTimeField(null=True, blank=True)
+    tracking_state = models.CharField(_("Order state"), max_length=40, blank=True)
+    tracking_checked_at = models.DateTimeField(_("order state read at"), null=True, blank=True)
 
     # --- The portal's own lifecycle ---
     sync_status = models.CharField(
-        max_length=20, choices=SyncStatus.choices, default=SyncStatus.DRAFT
+        _("sync status"), max_length=20, choices=SyncStatus.choices, default=SyncStatus.DRAFT
     )
     # Bumped by every local save: a sync sends the version it read and only marks the line
     # clean if nobody saved it meanwhile; a form carries it to detect concurrent edits.
-    version = models.PositiveIntegerField(default=1)
-    synced_version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    synced_version = models.PositiveIntegerField(_("version saved at Covage"), default=0)
     # As on the session: set before the creating POST, so a retry looks before posting.
     create_attempted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The version Covage refused with field errors: not sent again until the user changes it.
-    rejected_version = models.PositiveIntegerField(default=0)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
-    last_sync_error = models.TextField(blank=True)
+    rejected_version = models.PositiveIntegerField(_("version refused by Covage"), default=0)
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    last_sync_error = models.TextField(_("last sync error"), blank=True)
     # Field errors Covage returned, keyed by wire field path, to show them on the right step.
-    remote_errors = models.JSONField(default=dict, blank=True)
+    remote_errors = models.JSONField(_("errors returned by Covage"), default=dict, blank=True)
     # A line deleted by the user disappears at once but is kept until Covage confirms the
     # DELETE, so that a failed call can be retried.
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["session", "position", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -237,67 +384,152 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(vlan_reference__isnull=True)
-                | Q(vlan_reference__gte=1, vlan_reference__lte=4094),
+                | Q(
+                    vlan_reference__gte=validators.VLAN_MIN, vlan_reference__lte=validators.VLAN_MAX
+                ),
                 name="line_vlan_in_range",
             ),
         ]
         indexes = [models.Index(fields=["sync_status"]), models.Index(fields=["remote_state"])]
 
     def __str__(self) -> str:
-        return f"{self.session} · line {self.position}"
+        return gettext("%(session)s · line %(position)s") % {
+            "session": self.session,
+            "position": self.position,
+        }
 
     @property
     def needs_sync(self) -> bool:
         return self.synced_version < self.version
 
 
+# The two contacts of an entry differ by their first words only.
+ON_SITE_PHONE_HELP = _("A French number, for example 06 12 34 56 78.")
+SECOND_PHONE_HELP = _("A French number, for example 01 23 45 67 89.")
+EMAIL_INVALID = _("Enter an e-mail address, for example jean@example.fr.")
+DEGREES_INVALID = _("Enter decimal degrees, for example 49.4744077.")
+
+
 class LineContact(models.Model):
     """One entry of the line's `related_contact_information` (the first one is required)."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="contacts")
-    position = models.PositiveSmallIntegerField(default=0)
-    end_customer_name = models.CharField("End customer name", max_length=255, blank=True)
-    siret = models.CharField("SIRET number", max_length=14, blank=True)
-    contact1_firstname = models.CharField("On-site contact first name", max_length=100, blank=True)
-    contact1_lastname = models.CharField("On-site contact last name", max_length=100, blank=True)
-    contact1_email_address = models.EmailField("On-site contact e-mail", blank=True)
-    contact1_phone_number = models.CharField("On-site contact phone", max_length=20, blank=True)
-    contact2_firstname = models.CharField("Second contact first name", max_length=100, blank=True)
-    contact2_lastname = models.CharField("Second contact last name", max_length=100, blank=True)
-    contact2_email_address = models.EmailField("Second contact e-mail", blank=True)
-    contact2_phone_number = models.CharField("Second contact phone", max_length=20, blank=True)
-    street_number = models.CharField("Street number", max_length=16, blank=True)
-    street_number_extension = models.CharField("Extension", max_length=16, blank=True)
-    street_name = models.CharField("Street", max_length=255, blank=True)
-    building_name = models.CharField("Building", max_length=255, blank=True)
-    level_number = models.CharField("Floor", max_length=16, blank=True)
-    postcode = models.CharField("Postcode", max_length=5, blank=True)
-    city = models.CharField("City", max_length=255, blank=True)
-    insee_code = models.CharField("INSEE code", max_length=5, blank=True)
-    latitude = models.FloatField("Latitude", null=True, blank=True)
-    longitude = models.FloatField("Longitude", null=True, blank=True)
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("line")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    end_customer_name = models.CharField(
+        END_CUSTOMER_NAME, max_length=255, blank=True, help_text=END_CUSTOMER_NAME_HELP
+    )
+    siret = models.CharField(
+        _("SIRET number"),
+        max_length=14,
+        blank=True,
+        help_text=_("14 digits: the 9-digit SIREN, then the 5-digit establishment number."),
+        validators=[validators.validate_siret],
+    )
+    contact1_firstname = models.CharField(
+        _("On-site contact first name"), max_length=100, blank=True
+    )
+    contact1_lastname = models.CharField(_("On-site contact last name"), max_length=100, blank=True)
+    contact1_email_address = models.EmailField(
+        _("On-site contact e-mail"), blank=True, error_messages={"invalid": EMAIL_INVALID}
+    )
+    contact1_phone_number = models.CharField(
+        _("On-site contact phone"),
+        max_length=20,
+        blank=True,
+        help_text=ON_SITE_PHONE_HELP,
+        validators=[validators.validate_phone_number],
+    )
+    contact2_firstname = models.CharField(
+        _("Second contact first name"), max_length=100, blank=True
+    )
+    contact2_lastname = models.CharField(_("Second contact last name"), max_length=100, blank=True)
+    contact2_email_address = models.EmailField(
+        _("Second contact e-mail"), blank=True, error_messages={"invalid": EMAIL_INVALID}
+    )
+    contact2_phone_number = models.CharField(
+        _("Second contact phone"),
+        max_length=20,
+        blank=True,
+        help_text=SECOND_PHONE_HELP,
+        validators=[validators.validate_phone_number],
+    )
+    street_number = models.CharField(_("Street number"), max_length=16, blank=True)
+    street_number_extension = models.CharField(
+        _("Street number extension"),
+        max_length=16,
+        blank=True,
+        help_text=_("bis, ter, B…: leave empty if none."),
+    )
+    street_name = models.CharField(_("Street name"), max_length=255, blank=True)
+    building_name = models.CharField(_("Building name"), max_length=255, blank=True)
+    level_number = models.CharField(_("Floor (level number)"), max_length=16, blank=True)
+    postcode = models.CharField(
+        _("Postcode"),
+        max_length=5,
+        blank=True,
+        help_text=_("5 digits, for example 76130."),
+        validators=[validators.validate_postcode],
+    )
+    city = models.CharField(_("City"), max_length=255, blank=True)
+    insee_code = models.CharField(
+        _("INSEE code"),
+        max_length=5,
+        blank=True,
+        help_text=_(
+            "The commune's INSEE code, which is not its postcode: Mont-Saint-Aignan is 76451 "
+            "(postcode 76130). Corsica uses 2A/2B, overseas 971 to 989."
+        ),
+        validators=[validators.validate_insee_code],
+    )
+    latitude = models.FloatField(
+        _("Latitude"),
+        null=True,
+        blank=True,
+        help_text=_("Decimal degrees, for example 49.4744077 (optional)."),
+        validators=[validators.validate_latitude],
+        error_messages={"invalid": DEGREES_INVALID},
+    )
+    longitude = models.FloatField(
+        _("Longitude"),
+        null=True,
+        blank=True,
+        help_text=_("Decimal degrees, for example 1.091455 (optional)."),
+        validators=[validators.validate_longitude],
+        error_messages={"invalid": DEGREES_INVALID},
+    )
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("contact entry")
+        verbose_name_plural = _("contact entries")
         ordering = ["line", "position"]
         constraints = [
             models.UniqueConstraint(fields=["line", "position"], name="unique_contact_position")
         ]
 
     def __str__(self) -> str:
-        return f"{self.end_customer_name or 'Contact'} ({self.position + 1})"
+        return gettext("%(name)s (%(number)s)") % {
+            "name": self.end_customer_name or gettext("Contact"),
+            "number": self.position + 1,
+        }
 
 
 class LineStateChange(models.Model):
     """A `state_change` entry exactly as Covage sent it."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="state_changes")
-    state = models.CharField(max_length=40)
-    change_date = models.DateTimeField(null=True, blank=True)
-    change_reason = models.TextField(blank=True)
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="state_changes", verbose_name=_("line")
+    )
+    state = models.CharField(_("state"), max_length=40)
+    change_date = models.DateTimeField(_("changed at"), null=True, blank=True)
+    change_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
         ordering = ["line", "change_date", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -306,35 +538,49 @@ class LineStateChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.state} at {self.change_date}"
+        return gettext("%(state)s at %(date)s") % {"state": self.state, "date": self.change_date}
 
 
 class LineTerminationError(models.Model):
     """A `termination_error` entry exactly as Covage sent it."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="termination_errors")
-    code = models.CharField(max_length=100)
-    property_path = models.CharField(max_length=255, blank=True)
-    value = models.TextField(blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
+    line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.CASCADE,
+        related_name="termination_errors",
+        verbose_name=_("line"),
+    )
+    code = models.CharField(_("code"), max_length=100)
+    property_path = models.CharField(_("field path"), max_length=255, blank=True)
+    value = models.TextField(_("value"), blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("termination error")
+        verbose_name_plural = _("termination errors")
         ordering = ["line", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.code} on {self.property_path}"
+        return gettext("%(code)s on %(path)s") % {"code": self.code, "path": self.property_path}
 
 
 class ProductionStep(models.Model):
     """A step of an order's production, from the tracking API's historic, as received."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="production_steps")
-    code = models.CharField(max_length=100)
-    label = models.CharField(max_length=255, blank=True)
-    date = models.DateTimeField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.CASCADE,
+        related_name="production_steps",
+        verbose_name=_("line"),
+    )
+    code = models.CharField(_("code"), max_length=100)
+    label = models.CharField(_("label"), max_length=255, blank=True)
+    date = models.DateTimeField(_("date"), null=True, blank=True)
+    raw = models.JSONField(_("as received"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("production step")
+        verbose_name_plural = _("production steps")
         ordering = ["line", "date", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["line", "code", "date"], name="unique_production_step")

@@ -1,5 +1,7 @@
 """The steps a salesperson goes through to fill a line, and which fields each one holds.
 
+Steps list field names only: each field's label, help text and checks are declared on its
+model (orders/catalogue.py finds them), and the step forms are built from those declarations.
 Everything that points a user at a field (the confirmation check, Covage's field errors,
 termination errors) finds the step through `step_for_field`.
 """
@@ -7,19 +9,32 @@ termination errors) finds the step through `step_for_field`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+from covage.schemas import WIRE_ALIASES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Step:
     slug: str
-    title: str
+    title: StrOrPromise
     line_fields: tuple[str, ...] = ()
     contact_fields: tuple[str, ...] = ()
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The step's fields, each once (a name may be both a line and a contact field)."""
+        return tuple(dict.fromkeys((*self.line_fields, *self.contact_fields)))
 
 
 OFFER = Step(
     "offer",
-    "Offer",
+    _("Offer"),
     line_fields=(
         "product_offering_id",
         "product_offering_qualification_item_id",
@@ -33,7 +48,7 @@ OFFER = Step(
 )
 TECHNICAL = Step(
     "technical",
-    "Technical",
+    _("Technical"),
     line_fields=(
         "delivery_mode",
         "enni",
@@ -47,7 +62,7 @@ TECHNICAL = Step(
 )
 CUSTOMER = Step(
     "customer",
-    "End customer and contacts",
+    _("End customer and contacts"),
     line_fields=(
         "end_customer_name",
         "siret_known",
@@ -70,7 +85,7 @@ CUSTOMER = Step(
 )
 ADDRESS = Step(
     "address",
-    "Site address",
+    _("Site address"),
     line_fields=("access_instructions", "specific_request"),
     contact_fields=(
         "street_number",
@@ -85,13 +100,14 @@ ADDRESS = Step(
         "longitude",
     ),
 )
-REVIEW = Step("review", "Notes and review", line_fields=("note", "technical_note"))
+REVIEW = Step("review", _("Notes and review"), line_fields=("note", "technical_note"))
 
 STEPS: tuple[Step, ...] = (OFFER, TECHNICAL, CUSTOMER, ADDRESS, REVIEW)
 STEPS_BY_SLUG = {step.slug: step for step in STEPS}
 
-# Wire names that differ from ours (the documents spell two fields two ways).
-_WIRE_ALIASES = {"enni2": "enni_2", "cpe_network_number": "cpe_networking_number"}
+# Wire names that differ from ours (the documents spell two fields two ways): ours are the
+# tables' names, so only the examples' other spellings need translating.
+_WIRE_ALIASES = WIRE_ALIASES
 
 
 def next_step(slug: str) -> Step | None:

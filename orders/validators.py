@@ -1,8 +1,10 @@
 """Format checks for what a salesperson types, and the values that go with them.
 
 Each validator raises django.core.exceptions.ValidationError with a message written for the
-person at the keyboard, and the `normalise_*` helpers return the form we store. The rules that
-only apply when a session is confirmed live in orders/confirmation.py.
+person at the keyboard, and the `normalise_*` helpers return the form we store. The model
+fields declare the checks of their values (orders/models.py), so that the forms, the services
+and the confirmation check all run the same ones; the rules that only apply when a session is
+confirmed live in orders/confirmation.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
 
@@ -38,14 +41,16 @@ def validate_siret(value: str) -> None:
         stdnum_siret.validate(value)
     except stdnum_errors.InvalidLength as exc:
         raise ValidationError(
-            "A SIRET number has 14 digits (9 for the SIREN, then 5 for the establishment).",
+            _("A SIRET number has 14 digits (9 for the SIREN, then 5 for the establishment)."),
             code="siret_length",
         ) from exc
     except stdnum_errors.InvalidFormat as exc:
-        raise ValidationError("A SIRET number contains digits only.", code="siret_format") from exc
+        raise ValidationError(
+            _("A SIRET number contains digits only."), code="siret_format"
+        ) from exc
     except stdnum_errors.ValidationError as exc:
         raise ValidationError(
-            "This SIRET number is not valid: check for a mistyped digit.", code="siret_checksum"
+            _("This SIRET number is not valid: check for a mistyped digit."), code="siret_checksum"
         ) from exc
 
 
@@ -56,7 +61,7 @@ def normalise_postcode(value: str) -> str:
 def validate_postcode(value: str) -> None:
     if not _POSTCODE_RE.match(normalise_postcode(value)):
         raise ValidationError(
-            "Enter a French postcode of 5 digits, for example 76130.", code="postcode"
+            _("Enter a French postcode of 5 digits, for example 76130."), code="postcode"
         )
 
 
@@ -67,8 +72,10 @@ def normalise_insee_code(value: str) -> str:
 def validate_insee_code(value: str) -> None:
     if not _INSEE_RE.match(normalise_insee_code(value)):
         raise ValidationError(
-            "Enter the commune's 5-character INSEE code (not its postcode), "
-            "for example 76451, 2A004 or 97411.",
+            _(
+                "Enter the commune's 5-character INSEE code (not its postcode), "
+                "for example 76451, 2A004 or 97411."
+            ),
             code="insee_code",
         )
 
@@ -84,13 +91,13 @@ def parse_phone_number(value: str) -> phonenumbers.PhoneNumber:
             candidate = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException as exc:
             raise ValidationError(
-                "Enter a phone number, for example 01 23 45 67 89 or +33 1 23 45 67 89.",
+                _("Enter a phone number, for example 01 23 45 67 89 or +33 1 23 45 67 89."),
                 code="phone_format",
             ) from exc
         if phonenumbers.is_valid_number(candidate):
             return candidate
     raise ValidationError(
-        "This phone number does not exist: check the number of digits.", code="phone_invalid"
+        _("This phone number does not exist: check the number of digits."), code="phone_invalid"
     )
 
 
@@ -121,20 +128,22 @@ def phone_for_covage(value: str) -> str:
 def validate_vlan(value: int | None) -> None:
     if value is not None and not VLAN_MIN <= value <= VLAN_MAX:
         raise ValidationError(
-            f"A VLAN number is between {VLAN_MIN} and {VLAN_MAX}.", code="vlan_range"
+            _("A VLAN number is between %(min)s and %(max)s."),
+            code="vlan_range",
+            params={"min": VLAN_MIN, "max": VLAN_MAX},
         )
 
 
 def validate_latitude(value: float | None) -> None:
     if value is not None and not -90 <= value <= 90:
-        raise ValidationError("A latitude is between -90 and 90 degrees.", code="latitude")
+        raise ValidationError(_("A latitude is between -90 and 90 degrees."), code="latitude")
 
 
 def validate_longitude(value: float | None) -> None:
     if value is not None and not -180 <= value <= 180:
-        raise ValidationError("A longitude is between -180 and 180 degrees.", code="longitude")
+        raise ValidationError(_("A longitude is between -180 and 180 degrees."), code="longitude")
 
 
 def validate_not_in_past(value: dt.date | None) -> None:
     if value is not None and value < timezone.localdate():
-        raise ValidationError("The delivery date cannot be in the past.", code="date_in_past")
+        raise ValidationError(_("The delivery date cannot be in the past."), code="date_in_past")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -15,14 +16,17 @@ from orders.models import (
 )
 from orders.validators import phone_for_covage
 
-# Which line fields each endpoint takes, as its table in the documents lists them: the
-# creating POST takes them all; the PATCH table has no offer family nor technology.
-LINE_CREATE_FIELDS = schemas.LinePayload.field_names()
-LINE_UPDATE_FIELDS = schemas.LinePayload.update_field_names()
+# Which line fields each endpoint takes is declared once, by covage.schemas.LinePayload, as
+# the endpoints' tables list them: the creating POST takes them all; the PATCH table has no
+# offer family nor technology.
+LINE_CREATE_FIELDS = schemas.LINE_CREATE_FIELDS
+LINE_UPDATE_FIELDS = schemas.LINE_UPDATE_FIELDS
 
-CONTACT_FIELDS = tuple(
-    f.name for f in LineContact._meta.get_fields() if f.name not in {"id", "line", "position"}
-)
+# Our line and contact fields have the tables' names. The contact entries are rows of their
+# own (LineContact); every other row of the tables is the line field of the same name.
+CONTACTS = "related_contact_information"
+LINE_FIELDS = tuple(row.name for row in schemas.LINE_WIRE_FIELDS if row.name != CONTACTS)
+CONTACT_FIELDS = tuple(item.name for item in fields(schemas.ContactInformation))
 
 
 def _phone(value: str) -> str:
@@ -43,36 +47,13 @@ def contact_payload(contact: LineContact, line: OrderLine) -> schemas.ContactInf
 
 def line_payload(line: OrderLine, session: OrderSession) -> schemas.LinePayload:
     """Everything the portal knows about a line, as Covage's request body."""
+    values: dict[str, Any] = {name: getattr(line, name) for name in LINE_FIELDS}
+    values["option_ids"] = [str(option) for option in line.option_ids or []]
+    # A line without its own project belongs to the session's.
+    values["project_id"] = line.project_id or session.project_id
     contacts = sorted(line.contacts.all(), key=lambda c: c.position)
-    return schemas.LinePayload(
-        product_offering_id=line.product_offering_id,
-        product_offering_qualification_item_id=line.product_offering_qualification_item_id,
-        end_customer_name=line.end_customer_name,
-        external_id=line.external_id,
-        option_ids=[str(option) for option in line.option_ids or []],
-        note=line.note,
-        technical_note=line.technical_note,
-        # A line without its own project belongs to the session's.
-        project_id=line.project_id or session.project_id,
-        quote_item_id=line.quote_item_id,
-        delivery_mode=line.delivery_mode,
-        enni=line.enni,
-        enni_2=line.enni_2,
-        vlan_reference=line.vlan_reference,
-        customer_order_name=line.customer_order_name,
-        business_code=line.business_code,
-        billing_site_ref=line.billing_site_ref,
-        related_contact_information=[contact_payload(c, line) for c in contacts],
-        siret_known=line.siret_known,
-        additional_vlan_reference=line.additional_vlan_reference,
-        offer_family=line.offer_family,
-        offer_technology=line.offer_technology,
-        specific_request=line.specific_request,
-        access_instructions=line.access_instructions,
-        scheduled_delivery_date=line.scheduled_delivery_date,
-        cpe_networking_number=line.cpe_networking_number,
-        cpe_serial_number=line.cpe_serial_number,
-    )
+    values[CONTACTS] = [contact_payload(c, line) for c in contacts]
+    return schemas.LinePayload(**values)
 
 
 def apply_remote_line(line: OrderLine, remote: schemas.OrderLine) -> list[str]:

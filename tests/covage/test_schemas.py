@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from covage.schemas import (
+    LINE_CREATE_FIELDS,
+    LINE_UPDATE_FIELDS,
+    LINE_WIRE_FIELDS,
+    OFFER_FIELDS,
     SESSION_FINAL_STATES,
+    WIRE_ALIASES,
     ContactInformation,
     Enni,
     ExportStatus,
@@ -331,3 +336,72 @@ def test_a_line_read_back_can_be_sent_again_with_the_request_fields_only():
     assert wire["enni_2"] == "CN2" and wire["cpe_networking_number"] == "NET-1"
     assert not {"id", "state", "raw", "state_change"} & set(wire)
     assert set(wire) <= LinePayload.field_names()
+
+
+# The request tables of the Order Taking document, row by row, in their order.
+POST_TABLE = (
+    "end_customer_name",
+    "external_id",
+    "option_ids",
+    "note",
+    "technical_note",
+    "product_offering_id",
+    "product_offering_qualification_item_id",
+    "project_id",
+    "quote_item_id",
+    "delivery_mode",
+    "enni",
+    "enni_2",
+    "vlan_reference",
+    "customer_order_name",
+    "business_code",
+    "billing_site_ref",
+    "related_contact_information",
+    "siret_known",
+    "additional_vlan_reference",
+    "offer_family",
+    "offer_technology",
+    "specific_request",
+    "access_instructions",
+    "scheduled_delivery_date",
+    "cpe_networking_number",
+    "cpe_serial_number",
+)
+PATCH_TABLE = tuple(name for name in POST_TABLE if name not in ("offer_family", "offer_technology"))
+
+
+def test_one_declaration_of_the_endpoints_tables() -> None:
+    assert tuple(row.name for row in LINE_WIRE_FIELDS) == POST_TABLE
+    assert tuple(row.name for row in LINE_WIRE_FIELDS if row.post) == POST_TABLE
+    assert tuple(row.name for row in LINE_WIRE_FIELDS if row.patch) == PATCH_TABLE
+    assert LinePayload.field_names() == LINE_CREATE_FIELDS == frozenset(POST_TABLE)
+    assert LinePayload.update_field_names() == LINE_UPDATE_FIELDS == frozenset(PATCH_TABLE)
+    assert {"offer_family", "offer_technology"} == OFFER_FIELDS
+    # The examples' other spellings are read, never sent.
+    assert WIRE_ALIASES == {"enni2": "enni_2", "cpe_network_number": "cpe_networking_number"}
+    # The PATCH body never carries an offer field, whatever the payload holds.
+    body = LinePayload(offer_family="BPE", offer_technology="FIBDE").to_wire(
+        only=LINE_UPDATE_FIELDS
+    )
+    assert set(body) == set(PATCH_TABLE)
+
+
+def test_an_answer_is_read_row_by_row_with_either_spelling() -> None:
+    line = OrderLine.from_wire(
+        {
+            "id": "L",
+            "state": "created",
+            "enni2": "AZ2",
+            "cpe_network_number": "NET-9",
+            "vlan_reference": "12",
+            "siret_known": "true",
+            "scheduled_delivery_date": "2025-09-21T00:00:00+02:00",
+            "option_ids": [7021],
+            "offer_family": None,
+        }
+    )
+    assert (line.enni_2, line.cpe_networking_number) == ("AZ2", "NET-9")
+    assert (line.vlan_reference, line.siret_known) == (12, True)
+    assert line.scheduled_delivery_date == date(2025, 9, 21)
+    assert (line.option_ids, line.offer_family) == (["7021"], "")
+    assert line.related_contact_information == []

@@ -88,7 +88,7 @@ def test_fill_a_line_through_every_step_and_find_it_at_covage(page, portal):
     expect(page.locator("#id_enni option[value='CN012410']")).to_have_count(0)
     assert enni.locator("option[value='CN012346']").count() == 0  # a BPEA port
     page.get_by_label("ENNI (collection port)", exact=True).select_option("CN012345")
-    page.get_by_label("VLAN (1–4094)").fill("1257")  # noqa: RUF001
+    page.get_by_label("VLAN", exact=True).fill("1257")
     page.get_by_label("CPE networking number").fill("NET-123456")
     page.get_by_label("CPE serial number").fill("SR-123456")
     page.get_by_label("Scheduled delivery date").fill(delivery.isoformat())

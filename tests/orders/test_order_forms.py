@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from orders import forms, referentials
+from orders import catalogue, forms, referentials
 from orders.steps import STEPS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached_referentials")]
@@ -45,7 +45,7 @@ def test_every_field_has_a_plain_label(line):
         form = forms.step_form(step.slug, line=line)
         for name, field in form.fields.items():
             if name != "version":
-                assert field.label == forms.LABELS[name]
+                assert field.label == catalogue.label(name)
 
 
 @pytest.mark.parametrize(

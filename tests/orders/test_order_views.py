@@ -343,7 +343,7 @@ def test_every_step_renders_with_its_labels(client, draft):
         "technical": [
             "Delivery mode",
             "ENNI (collection port)",
-            "VLAN (1–4094)",  # noqa: RUF001
+            "VLAN",
             "Scheduled delivery date",
         ],
         "customer": [

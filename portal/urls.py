@@ -5,9 +5,12 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from portal import two_factor, views
+from portal.health import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Load balancer probe (and the trivial page of the load test): no login, no database.
+    path("healthz/", healthz, name="healthz"),
     path("orders/", include("orders.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

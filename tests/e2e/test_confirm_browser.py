@@ -12,6 +12,7 @@ import os
 import re
 
 import pytest
+from browser_checks import assert_accessible
 from django.db.models import F
 from django.urls import reverse
 from factories import PASSWORD, sales_user
@@ -83,10 +84,13 @@ def test_confirm_watch_progress_and_read_rejections(page, sandbox_url, settings)
         "Postcode is missing: Covage needs it to create the order."
     ).is_visible()
 
+    assert_accessible(page, "the session page with a rejected line")
+
     page.get_by_role("link", name="See the field").click()
     page.wait_for_url(re.compile(r".*/lines/\d+/#id_postcode$"))
     field = page.locator("#id_postcode")
     assert "Rejected by Covage: Postcode is missing" in field.inner_text()
+    assert_accessible(page, "the page of a rejected line")
 
     page.go_back()
     page.get_by_role("button", name="Copy rejected lines to a new session").click()

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_checks import assert_accessible
 from django.urls import reverse
 from factories import PASSWORD, sales_user
 from order_data import fill_line
@@ -50,13 +51,20 @@ def test_request_watch_download_and_next_allowed(page, sandbox_url, monkeypatch,
     card = page.locator(f"#export-job-{job.pk}")
     assert "Covage is preparing the file" in card.inner_text()
     # Told when the next request is allowed, and the button waits for it.
-    assert page.get_by_text(re.compile(r"Next export possible at \d\d:\d\d")).is_visible()
+    # The time in the language's format (English: 12-hour, "noon" and "midnight" spelt out).
+    time = r"(\d{1,2}(:\d\d)? [ap]\.m\.|noon|midnight)"
+    next_allowed = re.compile(rf"Next export possible at {time}\.")
+    assert page.get_by_text(next_allowed).is_visible()
     assert page.get_by_role("button", name="Request export").is_disabled()
 
     assert held, "the start task scheduled a status poll"
     args, kwargs = held[0]
     tasks.poll_export.run(*args, **kwargs)
     page.wait_for_selector(f"#export-job-{job.pk} >> text=Download CSV", timeout=10000)
+    # Screen readers are told, by a live region that the polled card does not replace.
+    status = page.locator(f"#export-job-{job.pk}-status")
+    assert status.get_attribute("role") == "status"
+    assert status.inner_text() == f"Export #{job.pk} is ready: its CSV file can be downloaded."
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").first.click()
@@ -65,3 +73,9 @@ def test_request_watch_download_and_next_allowed(page, sandbox_url, monkeypatch,
     text = target.read_text(encoding="utf-8")
     assert "EXPORT-ÉTÉ" in text and "Crêperie Noël" in text
     assert text.count("\n") == 2  # a header and the one line
+
+    # The page as it now stands (a ready card), then as it loads again (the history table).
+    assert_accessible(page, "the exports page with a ready export")
+    page.reload()
+    assert page.locator(f"#export-row-{job.pk}").is_visible()
+    assert_accessible(page, "the exports page with its history")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from export_factories import CSV_BODY, ExportJobFactory, finished_job
 from factories import back_office_user, sales_user
 
@@ -57,7 +58,8 @@ def test_request_export_then_the_button_says_when_the_next_one_is_allowed(client
     page = body(response)
     assert "Export requested." in page
     allowed = timezone.localtime(services.next_export_allowed_at(account="demo"))
-    assert f"Next export possible at {allowed:%H:%M}" in page
+    # The page's own text gives the time in the language's format.
+    assert f"Next export possible at {time_format(allowed, 'TIME_FORMAT')}" in page
     form = page.split('id="export-request"')[1].split("</form>")[0]
     assert "disabled" in form
     # The running job polls its own card.

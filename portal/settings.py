@@ -205,6 +205,8 @@ LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 # The catalogue (portal/translations.py keeps it with Python-only tools; the .mo is committed).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as in France (day first, 24-hour clock): portal/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["portal.formats"]
 # The choice made with the language switch is kept for a year, across logins.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SECURE = IS_PRODUCTION

@@ -86,5 +86,7 @@ def test_dates_are_written_the_french_or_the_english_way() -> None:
         assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "09/03/2026 14:05"
         assert formats.number_format(1234.5, 1, force_grouping=True) == "1\xa0234,5"
     with translation.override("en"):
-        assert formats.date_format(moment, "SHORT_DATE_FORMAT") == "03/09/2026"
+        # portal/formats/en: day first and a 24-hour clock, as users in France write it.
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "09/03/2026 14:05"
+        assert formats.date_format(moment, "DATE_FORMAT") == "9 March 2026"
         assert formats.number_format(1234.5, 1, force_grouping=True) == "1,234.5"

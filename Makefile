@@ -30,10 +30,12 @@ run: demo
 sandbox: migrate
 	$(PY) manage.py runsandbox 127.0.0.1:8001
 
+# mypy checks the types of covage/, orders/ and exports/ with django-stubs ([tool.mypy]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
 
 pytest: install
 	$(VENV)/bin/pytest

@@ -26,10 +26,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+from django.utils.translation import gettext, gettext_noop
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
@@ -66,6 +67,12 @@ MAX_PAGES = 1000
 USER_AGENT = "covage-portal/0.1 (+requests)"
 
 
+class BinarySink(Protocol):
+    """Where a download goes: an open binary file, or anything that writes bytes."""
+
+    def write(self, chunk: bytes, /) -> object: ...
+
+
 def _quote(value: str) -> str:
     return quote(str(value), safe="")
 
@@ -86,16 +93,40 @@ def _not_sent(exc: requests.RequestException) -> bool:
     return False
 
 
-def _failure_reason(exc: requests.RequestException) -> tuple[str, str]:
+# What happened, by reason, as a sentence about the request (``%(request)s``).
+_FAILURES = {
+    "connect_timeout": gettext_noop(
+        "The portal timed out while connecting to Covage (%(request)s)."
+    ),
+    "read_timeout": gettext_noop(
+        "The portal timed out waiting for Covage to answer (%(request)s)."
+    ),
+    "dns": gettext_noop("The portal could not resolve Covage's host name (%(request)s)."),
+    "connect": gettext_noop("The portal could not connect to Covage (%(request)s)."),
+    "connection": gettext_noop("The portal lost the connection to Covage (%(request)s)."),
+}
+
+
+def _failure_reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectTimeout):
-        return "connect_timeout", "timed out while connecting to Covage"
+        return "connect_timeout"
     if isinstance(exc, requests.Timeout):
-        return "read_timeout", "timed out waiting for Covage to answer"
+        return "read_timeout"
     if isinstance(exc, requests.ConnectionError) and _is_name_resolution(exc):
-        return "dns", "could not resolve Covage's host name"
+        return "dns"
     if isinstance(exc, requests.ConnectionError) and _not_sent(exc):
-        return "connect", "could not connect to Covage"
-    return "connection", "lost the connection to Covage"
+        return "connect"
+    return "connection"
+
+
+def _failure_text(reason: str, request: str, *, ambiguous: bool = False) -> str:
+    """The sentence for a request that got no answer, in the active language."""
+    text = gettext(_FAILURES[reason]) % {"request": request}
+    if ambiguous:
+        return gettext(
+            "%(failure)s The request may have been processed; check before repeating it."
+        ) % {"failure": text}
+    return text
 
 
 def _format_ids(ids: dict[str, str]) -> str:
@@ -193,7 +224,12 @@ class CovageClient:
             ids={"external_id": external_id},
         )
         session = self._parse(OrderSession.from_wire, self._json(response, "POST", path), path)
-        self._require_id(session.id, "POST", path, "order session")
+        self._require_id(
+            session.id,
+            "POST",
+            path,
+            gettext_noop("Covage's answer to %(request)s has no order session id."),
+        )
         logger.info("covage session created session=%s external_id=%s", session.id, external_id)
         return session
 
@@ -258,7 +294,12 @@ class CovageClient:
             ids={"session": session_id, "external_id": payload.external_id},
         )
         line = self._parse(OrderLine.from_wire, self._json(response, "POST", path), path)
-        self._require_id(line.id, "POST", path, "order line")
+        self._require_id(
+            line.id,
+            "POST",
+            path,
+            gettext_noop("Covage's answer to %(request)s has no order line id."),
+        )
         logger.info("covage line created session=%s line=%s", session_id, line.id)
         return line
 
@@ -323,7 +364,8 @@ class CovageClient:
         task_id = body.get("task_id") if isinstance(body, dict) else None
         if not isinstance(task_id, str | int) or not str(task_id):
             raise CovageError(
-                f"Covage started no export: its answer to POST {path} has no task_id.",
+                gettext("Covage started no export: its answer to POST %(path)s has no task_id.")
+                % {"path": path},
                 status=response.status_code,
                 method="POST",
                 path=path,
@@ -340,7 +382,9 @@ class CovageClient:
             status.task_id = task_id
         return status
 
-    def download_export(self, task_id: str, destination: IO[bytes] | str | os.PathLike[str]) -> int:
+    def download_export(
+        self, task_id: str, destination: BinarySink | str | os.PathLike[str]
+    ) -> int:
         """GET /api/v1/product_order/export/{task_id}/download/, streamed to ``destination``
         (an open binary file, or a path written through a ``.part`` file then renamed).
         Returns the number of bytes written. The body is never held in memory whole."""
@@ -443,8 +487,11 @@ class CovageClient:
             if (parts.scheme, parts.netloc) != self._origin:
                 # Never send the bearer token to a host other than the configured API.
                 raise CovageError(
-                    f"Covage pointed to another host ({parts.scheme}://{parts.netloc}); "
-                    "the portal only talks to COVAGE_API_URL.",
+                    gettext(
+                        "Covage pointed to another host (%(host)s); the portal only talks to "
+                        "COVAGE_API_URL."
+                    )
+                    % {"host": f"{parts.scheme}://{parts.netloc}"},
                     path=parts.path,
                 )
             return path_or_url
@@ -521,7 +568,7 @@ class CovageClient:
                 )
             except requests.RequestException as exc:
                 duration_ms = (time.monotonic() - started) * 1000
-                reason, what = _failure_reason(exc)
+                reason = _failure_reason(exc)
                 ambiguous = not idempotent and not _not_sent(exc)
                 logger.warning(
                     "covage %s %s failed %s duration_ms=%.0f attempt=%d%s",
@@ -536,13 +583,8 @@ class CovageClient:
                     self._sleep(self._backoff_delay(attempt))
                     attempt += 1
                     continue
-                hint = (
-                    " The request may have been processed; check before repeating it."
-                    if ambiguous
-                    else ""
-                )
                 raise CovageUnavailable(
-                    f"The portal {what} ({method} {log_path}).{hint}",
+                    _failure_text(reason, f"{method} {log_path}", ambiguous=ambiguous),
                     ambiguous=ambiguous,
                     reason=reason,
                     method=method,
@@ -598,10 +640,20 @@ class CovageClient:
 
             if status in REDIRECT_STATUSES:
                 response.close()
+                location = response.headers.get("Location")
                 raise CovageError(
-                    f"Covage redirected {method} {log_path} to "
-                    f"{response.headers.get('Location') or 'nowhere'}; the portal does not "
-                    "follow redirects (check COVAGE_API_URL).",
+                    (
+                        gettext(
+                            "Covage redirected %(request)s to %(location)s; the portal does not "
+                            "follow redirects (check COVAGE_API_URL)."
+                        )
+                        if location
+                        else gettext(
+                            "Covage redirected %(request)s to nowhere; the portal does not "
+                            "follow redirects (check COVAGE_API_URL)."
+                        )
+                    )
+                    % {"request": f"{method} {log_path}", "location": location},
                     status=status,
                     method=method,
                     path=log_path,
@@ -652,8 +704,15 @@ class CovageClient:
         except ValueError:
             content_type = response.headers.get("Content-Type", "unknown")
             raise CovageError(
-                f"Covage answered {method} {path} with something that is not JSON "
-                f"(HTTP {response.status_code}, {content_type}).",
+                gettext(
+                    "Covage answered %(request)s with something that is not JSON (HTTP "
+                    "%(status)s, %(content_type)s)."
+                )
+                % {
+                    "request": f"{method} {path}",
+                    "status": response.status_code,
+                    "content_type": content_type,
+                },
                 status=response.status_code,
                 method=method,
                 path=path,
@@ -665,14 +724,19 @@ class CovageClient:
             return factory(data)
         except (TypeError, ValueError, AttributeError) as exc:
             raise CovageError(
-                f"Covage's answer to {path} has an unexpected shape ({exc}).", path=path
+                gettext("Covage's answer to %(path)s has an unexpected shape (%(problem)s).")
+                % {"path": path, "problem": exc},
+                path=path,
             ) from None
 
     @staticmethod
-    def _require_id(value: str, method: str, path: str, what: str) -> None:
+    def _require_id(value: str, method: str, path: str, message: str) -> None:
+        """``message``: a msgid saying which id is missing, about ``%(request)s``."""
         if not value:
             raise CovageError(
-                f"Covage's answer to {method} {path} has no {what} id.", method=method, path=path
+                gettext(message) % {"request": f"{method} {path}"},
+                method=method,
+                path=path,
             )
 
     def _get_list(
@@ -701,7 +765,10 @@ class CovageClient:
                         return items
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise CovageError(
-                    f"Covage's answer to GET {path} is neither a list nor a page of results.",
+                    gettext(
+                        "Covage's answer to GET %(path)s is neither a list nor a page of results."
+                    )
+                    % {"path": path},
                     status=response.status_code,
                     method="GET",
                     path=path,
@@ -712,16 +779,23 @@ class CovageClient:
                 return items
             absolute = urljoin(response.url or self._url(current), next_url)
             if absolute in seen:
-                raise CovageError(f"Covage's pages of GET {path} loop.", method="GET", path=path)
+                raise CovageError(
+                    gettext("Covage's pages of GET %(path)s loop.") % {"path": path},
+                    method="GET",
+                    path=path,
+                )
             seen.add(absolute)
             current = absolute
             # The next link carries the query string already.
             params = None
-        raise CovageError(f"Covage's answer to GET {path} has too many pages.", path=path)
+        raise CovageError(
+            gettext("Covage's answer to GET %(path)s has too many pages.") % {"path": path},
+            path=path,
+        )
 
     @staticmethod
     def _write_chunks(
-        response: requests.Response, handle: IO[bytes], path: str, task_id: str
+        response: requests.Response, handle: BinarySink, path: str, task_id: str
     ) -> int:
         written = 0
         try:
@@ -730,7 +804,7 @@ class CovageClient:
                     handle.write(chunk)
                     written += len(chunk)
         except requests.RequestException as exc:
-            reason, what = _failure_reason(exc)
+            reason = _failure_reason(exc)
             logger.warning(
                 "covage GET %s download interrupted %s after bytes=%d task=%s",
                 path,
@@ -739,7 +813,8 @@ class CovageClient:
                 task_id,
             )
             raise CovageUnavailable(
-                f"The portal {what} while downloading export {task_id}.",
+                gettext("The download of export %(task)s stopped. %(failure)s")
+                % {"task": task_id, "failure": _failure_text(reason, f"GET {path}")},
                 reason=reason,
                 method="GET",
                 path=path,

@@ -1,9 +1,11 @@
 """Typed errors raised by the Covage client.
 
 Every failure of a call to Covage ends as one of these, never as a ``requests`` exception,
-so that callers (services, tasks, the check command) depend on nothing but this module.
-Messages are plain English that can be shown to a user; they never hold a token, a password
-or a request body.
+so that the portal's services (and the check command) depend on nothing but this module; the
+services turn them into the portal's own errors, and nothing above them meets these.
+Messages are marked for translation and written in the language active where the call failed
+(a worker's, for most): they are for the log, the check command and the back office, and
+never hold a token, a password or a request body.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+from django.utils.translation import gettext, gettext_noop
 
 DEFAULT_RETRY_AFTER = 60.0
 # Covage's error bodies are undocumented: keep what we quote from them short.
@@ -211,6 +215,14 @@ def describe_body(body_text: str) -> tuple[str, dict[str, list[str]]]:
     return _short(summary), field_errors
 
 
+def explained(with_detail: str, without_detail: str, detail: str, **values: object) -> str:
+    """One of two msgids (marked with gettext_noop by the caller), in the active language:
+    the first when Covage's answer said something (``detail``), the second when not."""
+    if detail:
+        return gettext(with_detail) % {**values, "detail": detail}
+    return gettext(without_detail) % values
+
+
 def error_for_status(
     status: int,
     *,
@@ -223,10 +235,14 @@ def error_for_status(
     """The typed error for an HTTP error answer from the API (not the token endpoint)."""
     summary, field_errors = describe_body(body_text)
     where = f"{method} {path}"
-    suffix = f": {summary}" if summary else "."
     if status in (400, 422):
         return CovageValidationError(
-            f"Covage rejected the data sent ({where}){suffix}",
+            explained(
+                gettext_noop("Covage rejected the data sent (%(request)s): %(detail)s"),
+                gettext_noop("Covage rejected the data sent (%(request)s)."),
+                summary,
+                request=where,
+            ),
             field_errors=field_errors,
             status=status,
             method=method,
@@ -234,21 +250,38 @@ def error_for_status(
         )
     if status == 401:
         return CovageAuthenticationError(
-            f"Covage did not accept our credentials ({where}){suffix}",
+            explained(
+                gettext_noop("Covage did not accept our credentials (%(request)s): %(detail)s"),
+                gettext_noop("Covage did not accept our credentials (%(request)s)."),
+                summary,
+                request=where,
+            ),
             status=status,
             method=method,
             path=path,
         )
     if status == 403:
         return CovagePermissionDenied(
-            f"The Covage account is not allowed to do this ({where}){suffix}",
+            explained(
+                gettext_noop(
+                    "The Covage account is not allowed to do this (%(request)s): %(detail)s"
+                ),
+                gettext_noop("The Covage account is not allowed to do this (%(request)s)."),
+                summary,
+                request=where,
+            ),
             status=status,
             method=method,
             path=path,
         )
     if status == 404:
         return CovageNotFound(
-            f"Covage does not know this resource ({where}){suffix}",
+            explained(
+                gettext_noop("Covage does not know this resource (%(request)s): %(detail)s"),
+                gettext_noop("Covage does not know this resource (%(request)s)."),
+                summary,
+                request=where,
+            ),
             status=status,
             method=method,
             path=path,
@@ -256,17 +289,29 @@ def error_for_status(
     if status == 429:
         retry_after = parse_retry_after(retry_after_header)
         return CovageRateLimited(
-            f"Covage asks us to slow down ({where}); retry in {retry_after:.0f} s{suffix}",
+            explained(
+                gettext_noop(
+                    "Covage asks us to slow down (%(request)s); retry in %(seconds)s s: %(detail)s"
+                ),
+                gettext_noop("Covage asks us to slow down (%(request)s); retry in %(seconds)s s."),
+                summary,
+                request=where,
+                seconds=f"{retry_after:.0f}",
+            ),
             retry_after=retry_after,
             method=method,
             path=path,
         )
     if status >= 500:
-        hint = (
-            " The request may have been processed; check before repeating it." if ambiguous else ""
-        )
+        if ambiguous:
+            message = gettext(
+                "Covage is unavailable (HTTP %(status)s on %(request)s). The request may have "
+                "been processed; check before repeating it."
+            )
+        else:
+            message = gettext("Covage is unavailable (HTTP %(status)s on %(request)s).")
         return CovageUnavailable(
-            f"Covage is unavailable (HTTP {status} on {where}).{hint}",
+            message % {"status": status, "request": where},
             ambiguous=ambiguous,
             reason="server_error",
             status=status,
@@ -274,7 +319,13 @@ def error_for_status(
             path=path,
         )
     return CovageError(
-        f"Covage answered HTTP {status} to {where}{suffix}",
+        explained(
+            gettext_noop("Covage answered HTTP %(status)s to %(request)s: %(detail)s"),
+            gettext_noop("Covage answered HTTP %(status)s to %(request)s."),
+            summary,
+            request=where,
+            status=status,
+        ),
         status=status,
         method=method,
         path=path,

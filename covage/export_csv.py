@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.utils.translation import gettext
+
 SESSION_PREFIX = "product_order_"
 CONTACT_PREFIX = "contact_"
 # The examples' spelling -> the tables' (the portal's) spelling.
@@ -113,10 +115,10 @@ def read_export(path: str | os.PathLike[str]) -> Iterator[ExportRow]:
         try:
             header = next(reader)
         except StopIteration:
-            raise ExportFormatError("The export file is empty.") from None
+            raise ExportFormatError(gettext("The export file is empty.")) from None
         columns = [_column(name) for name in header]
         if ("session", "id") not in columns:
-            raise ExportFormatError("The export file has no product_order_id column.")
+            raise ExportFormatError(gettext("The export file has no product_order_id column."))
         for cells in reader:
             if not any(cells):
                 continue
@@ -143,10 +145,10 @@ def copy_sessions(
         try:
             header = next(reader)
         except StopIteration:
-            raise ExportFormatError("The export file is empty.") from None
+            raise ExportFormatError(gettext("The export file is empty.")) from None
         columns = [_column(name) for name in header]
         if ("session", "id") not in columns:
-            raise ExportFormatError("The export file has no product_order_id column.")
+            raise ExportFormatError(gettext("The export file has no product_order_id column."))
         position = columns.index(("session", "id"))
         writer.writerow(header)
         for cells in reader:

@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 
 import requests
 from django.core.cache import BaseCache, caches
+from django.utils.translation import gettext, gettext_noop
 
 from covage.errors import (
     CovageAuthenticationError,
@@ -148,7 +149,8 @@ class TokenProvider:
         access_token = body.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise CovageError(
-                f"The Covage token endpoint ({self.token_url}) answered without an access token.",
+                gettext("The Covage token endpoint (%(url)s) answered without an access token.")
+                % {"url": self.token_url},
                 method="POST",
                 path=self.token_url,
             )
@@ -197,17 +199,32 @@ class TokenProvider:
         )
         status = response.status_code
         if status in (400, 401):
-            what = "refresh token" if grant == "refresh_token" else "credentials"
+            if grant == "refresh_token":
+                message = gettext(
+                    "Covage refused the refresh token for user '%(user)s' at %(url)s (HTTP "
+                    "%(status)s%(oauth_error)s)."
+                )
+            else:
+                message = gettext(
+                    "Covage refused the credentials for user '%(user)s' at %(url)s (HTTP "
+                    "%(status)s%(oauth_error)s)."
+                )
             raise CovageAuthenticationError(
-                f"Covage refused the {what} for user '{self.username}' at {self.token_url}"
-                f" (HTTP {status}{_oauth_error(response)}).",
+                message
+                % {
+                    "user": self.username,
+                    "url": self.token_url,
+                    "status": status,
+                    "oauth_error": _oauth_error(response),
+                },
                 status=status,
                 method="POST",
                 path=self.token_url,
             )
         if status == 404:
             raise CovageNotFound(
-                f"The Covage token endpoint was not found at {self.token_url} (HTTP 404).",
+                gettext("The Covage token endpoint was not found at %(url)s (HTTP 404).")
+                % {"url": self.token_url},
                 status=status,
                 method="POST",
                 path=self.token_url,
@@ -215,14 +232,16 @@ class TokenProvider:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise CovageRateLimited(
-                f"The Covage token endpoint asks us to slow down; retry in {retry_after:.0f} s.",
+                gettext("The Covage token endpoint asks us to slow down; retry in %(seconds)s s.")
+                % {"seconds": f"{retry_after:.0f}"},
                 retry_after=retry_after,
                 method="POST",
                 path=self.token_url,
             )
         if status >= 500:
             raise CovageUnavailable(
-                f"The Covage token endpoint is unavailable (HTTP {status} at {self.token_url}).",
+                gettext("The Covage token endpoint is unavailable (HTTP %(status)s at %(url)s).")
+                % {"status": status, "url": self.token_url},
                 reason="server_error",
                 status=status,
                 method="POST",
@@ -230,8 +249,11 @@ class TokenProvider:
             )
         if status != 200:
             raise CovageAuthenticationError(
-                f"The Covage token endpoint answered HTTP {status} for user '{self.username}'"
-                f" at {self.token_url}.",
+                gettext(
+                    "The Covage token endpoint answered HTTP %(status)s for user '%(user)s' at "
+                    "%(url)s."
+                )
+                % {"status": status, "user": self.username, "url": self.token_url},
                 status=status,
                 method="POST",
                 path=self.token_url,
@@ -242,8 +264,11 @@ class TokenProvider:
             body = None
         if not isinstance(body, dict):
             raise CovageError(
-                f"The Covage token endpoint ({self.token_url}) did not answer JSON; "
-                "is COVAGE_TOKEN_URL the Keycloak token URL?",
+                gettext(
+                    "The Covage token endpoint (%(url)s) did not answer JSON; is "
+                    "COVAGE_TOKEN_URL the Keycloak token URL?"
+                )
+                % {"url": self.token_url},
                 status=status,
                 method="POST",
                 path=self.token_url,
@@ -274,23 +299,42 @@ def _is_name_resolution(exc: BaseException) -> bool:
     return "NameResolutionError" in text or "Name or service not known" in text
 
 
+_TOKEN_FAILURES = {
+    "connect_timeout": gettext_noop(
+        "The portal timed out while connecting to the Covage token endpoint at %(url)s."
+    ),
+    "read_timeout": gettext_noop(
+        "The portal timed out waiting for an answer from the Covage token endpoint at %(url)s."
+    ),
+    "dns": gettext_noop(
+        "The portal could not resolve the host name of the Covage token endpoint at %(url)s."
+    ),
+    "connect": gettext_noop(
+        "The portal could not connect to the Covage token endpoint at %(url)s."
+    ),
+    "connection": gettext_noop(
+        "The portal failed to talk to the Covage token endpoint at %(url)s."
+    ),
+}
+
+
 def _unavailable_from_exception(
     exc: requests.RequestException, url: str, *, method: str = "POST"
 ) -> CovageUnavailable:
     """A CovageUnavailable for a request that never got a response, without the request's
     details (``str(exc)`` of requests can include the URL, never the headers)."""
     if isinstance(exc, requests.ConnectTimeout):
-        reason, what = "connect_timeout", "timed out while connecting to"
+        reason = "connect_timeout"
     elif isinstance(exc, requests.Timeout):
-        reason, what = "read_timeout", "timed out waiting for an answer from"
+        reason = "read_timeout"
     elif isinstance(exc, requests.ConnectionError) and _is_name_resolution(exc):
-        reason, what = "dns", "could not resolve the host name of"
+        reason = "dns"
     elif isinstance(exc, requests.ConnectionError):
-        reason, what = "connect", "could not connect to"
+        reason = "connect"
     else:
-        reason, what = "connection", "failed to talk to"
+        reason = "connection"
     return CovageUnavailable(
-        f"The portal {what} the Covage token endpoint at {url}.",
+        gettext(_TOKEN_FAILURES[reason]) % {"url": url},
         reason=reason,
         method=method,
         path=url,

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from exports import services
 from exports.models import ExportGuard, ExportJob
@@ -26,8 +28,11 @@ class ExportJobAdmin(admin.ModelAdmin):
     date_hierarchy = "requested_at"
     list_select_related = ("requested_by",)
     actions = ("retry_selected",)
+    # The error is shown in the reader's language (error_text), not as its stored msgid.
+    exclude = ("error", "error_params")
     # What Covage said and what the workers did is a record, not something to edit.
     readonly_fields = (
+        "error_text",
         "requested_by",
         "trigger",
         "covage_account",
@@ -53,7 +58,11 @@ class ExportJobAdmin(admin.ModelAdmin):
         # Exports are requested from the Exports page or the schedule, never typed in.
         return False
 
-    @admin.action(description="Retry selected exports", permissions=["change"])
+    @admin.display(description=_("error"))
+    def error_text(self, obj: ExportJob) -> str:
+        return obj.error_text
+
+    @admin.action(description=_("Retry selected exports"), permissions=["change"])
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[ExportJob]) -> None:
         retried = skipped = 0
         for job in queryset:
@@ -63,11 +72,23 @@ class ExportJobAdmin(admin.ModelAdmin):
             services.retry_export_job(job_id=job.pk)
             retried += 1
         if retried:
-            self.message_user(request, f"{retried} export(s) queued again.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d export queued again.", "%(count)d exports queued again.", retried
+                )
+                % {"count": retried},
+                messages.SUCCESS,
+            )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} export(s) skipped: still running or already downloadable.",
+                ngettext(
+                    "%(count)d export skipped: still running or already downloadable.",
+                    "%(count)d exports skipped: still running or already downloadable.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
 

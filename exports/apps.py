@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _create_default_schedule(sender: AppConfig, **kwargs: Any) -> None:
@@ -14,7 +15,7 @@ def _create_default_schedule(sender: AppConfig, **kwargs: Any) -> None:
 
 class ExportsConfig(AppConfig):
     name = "exports"
-    verbose_name = "CSV exports"
+    verbose_name = _("CSV exports")
 
     def ready(self) -> None:
         # After every migrate (and every test flush, which emits post_migrate too) the default

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -10,7 +10,7 @@ from exports.models import ExportJob
 from portal.roles import is_back_office
 
 
-def export_jobs_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ExportJob]:
+def export_jobs_for(*, user: User | AnonymousUser) -> QuerySet[ExportJob]:
     """A sales user's own jobs; every job (scheduled ones included) for the back office."""
     jobs = ExportJob.objects.select_related("requested_by")
     if is_back_office(user):
@@ -20,6 +20,6 @@ def export_jobs_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Expor
     return jobs.filter(requested_by=user)
 
 
-def export_job_for(*, user: AbstractBaseUser | AnonymousUser, job_id: int) -> ExportJob:
+def export_job_for(*, user: User | AnonymousUser, job_id: int) -> ExportJob:
     """One job the user may see, or Http404 (another user's job looks like no job)."""
     return get_object_or_404(export_jobs_for(user=user), pk=job_id)

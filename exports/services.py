@@ -8,6 +8,10 @@ storage. Tasks (exports/tasks.py) only call these and schedule what they return.
 No database transaction is held across a call to Covage: on SQLite a writer locks the whole
 file, and the sandbox (same database) would wait on us. Re-delivered tasks are made harmless
 by claims taken with conditional UPDATEs before the Covage POST and before the download.
+
+A job's error is stored as an English msgid with its values (ExportJob.error_params), since a
+worker writes it in whatever language is active there: ExportJob.error_text puts it in the
+reader's language. Covage's own errors stay in here; the tasks above meet none.
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from covage.client import get_client
 from covage.errors import (
@@ -42,8 +47,12 @@ from covage.export_csv import copy_sessions
 from exports import conf, dispatch
 from exports.models import ExportGuard, ExportJob
 from exports.signals import export_failed, export_stored
+from exports.wording import format_moment, window_rule
 from orders.models import OrderSession
 from portal.roles import is_back_office
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger("exports")
 
@@ -57,7 +66,7 @@ class ExportTooSoon(Exception):
     def __init__(self, *, next_allowed_at: datetime) -> None:
         self.next_allowed_at = next_allowed_at
         super().__init__(
-            f"{window_rule()} Next export possible at {format_moment(next_allowed_at)}."
+            _(NEXT_EXPORT_AT) % {"rule": window_rule(), "when": format_moment(next_allowed_at)}
         )
 
 
@@ -71,69 +80,65 @@ class NextStep:
 
 
 # --- Wording ----------------------------------------------------------------------------------
+# English msgids without values, or with "rule" (the export window, exports.wording) and
+# "when" (a moment): stored on the job, translated when shown (ExportJob.error_text).
 
-
-def format_moment(moment: datetime) -> str:
-    """``10:35`` today, ``9 Jul 10:35`` another day, in the portal's time zone."""
-    local = timezone.localtime(moment)
-    if local.date() == timezone.localdate():
-        return f"{local:%H:%M}"
-    return f"{local.day} {local:%b %H:%M}"
-
-
-def window_rule() -> str:
-    seconds = int(conf.window().total_seconds())
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        every = "minute" if minutes == 1 else f"{minutes} minutes"
-    else:
-        every = f"{seconds} seconds"
-    return f"Covage allows one export every {every}."
+NEXT_EXPORT_AT = gettext_noop("%(rule)s Next export possible at %(when)s.")
+ASKING_AGAIN_AT = gettext_noop("%(rule)s The portal will ask again at %(when)s.")
+CREDENTIALS_REFUSED = gettext_noop(
+    "Covage refused the portal's credentials (HTTP 401). An administrator must check the "
+    "Covage user name and password the portal uses."
+)
+EXPORT_NOT_ALLOWED = gettext_noop(
+    "Covage says the portal's account may not export order data (HTTP 403). Ask your "
+    "administrator to have Covage grant it the export right."
+)
+EXPORT_NOT_KNOWN = gettext_noop(
+    "Covage does not know this export any more (HTTP 404: task or file not found). Request a "
+    "new export."
+)
+NO_ANSWER_IN_TIME = gettext_noop(
+    "Covage did not answer in time; it may have started the export anyway, but the portal "
+    "cannot tell. Request a new export in a few minutes."
+)
+UNREACHABLE = gettext_noop("Covage could not be reached. Try again in a few minutes.")
+EXPORT_REFUSED = gettext_noop(
+    "Covage refused the export. Try again later; if it happens again, tell your administrator."
+)
+LOST_TRACK = gettext_noop(
+    "The portal lost track of this export while asking Covage to start it; Covage may have "
+    "started it anyway. Request a new export."
+)
+TOO_LONG = gettext_noop(
+    "Covage had not finished the export after the number of status checks allowed "
+    "(%(count)s); the portal stopped waiting. Request a new export, or ask the back office to "
+    "retry this one."
+)
+NO_FILE_PRODUCED = gettext_noop(
+    "Covage could not produce the file: the export failed on Covage's side (success: false). "
+    "Request a new export; if it fails again, contact Covage."
+)
 
 
 def explain_error(error: CovageError, *, account: str) -> tuple[str, str]:
-    """The user-facing explanation of a Covage failure and its short code."""
+    """The user-facing explanation of a Covage failure (a msgid) and its short code."""
     code = str(error.status) if error.status else type(error).__name__
     if isinstance(error, CovageAuthenticationError):
-        return (
-            "Covage refused the portal's credentials (HTTP 401). An administrator must check "
-            "the Covage user name and password the portal uses.",
-            "401",
-        )
+        return CREDENTIALS_REFUSED, "401"
     if isinstance(error, CovagePermissionDenied):
-        return (
-            "Covage says the portal's account may not export order data (HTTP 403). Ask "
-            "your administrator to have Covage grant it the export right.",
-            "403",
-        )
+        return EXPORT_NOT_ALLOWED, "403"
     if isinstance(error, CovageNotFound):
-        return (
-            "Covage does not know this export any more (HTTP 404: task or file not found). "
-            "Request a new export.",
-            "404",
-        )
+        return EXPORT_NOT_KNOWN, "404"
     if isinstance(error, CovageUnavailable):
         if error.ambiguous:
-            return (
-                "Covage did not answer in time; it may have started the export anyway, but "
-                "the portal cannot tell. Request a new export in a few minutes.",
-                "timeout",
-            )
-        return (
-            "Covage could not be reached. Try again in a few minutes.",
-            code if error.status else (error.reason or "unavailable"),
-        )
-    return (
-        "Covage refused the export. Try again later; if it happens again, tell your administrator.",
-        code,
-    )
+            return NO_ANSWER_IN_TIME, "timeout"
+        return UNREACHABLE, code if error.status else (error.reason or "unavailable")
+    return EXPORT_REFUSED, code
 
 
-def _rate_limited_text(until: datetime, *, retrying: bool) -> str:
-    when = format_moment(until)
-    if retrying:
-        return f"{window_rule()} The portal will ask again at {when}."
-    return f"{window_rule()} Next export possible at {when}."
+def _rate_limited_error(until: datetime, *, retrying: bool) -> tuple[str, dict[str, Any]]:
+    """The msgid and values of a job that met Covage's window."""
+    return (ASKING_AGAIN_AT if retrying else NEXT_EXPORT_AT), {"when": until.isoformat()}
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -158,15 +163,27 @@ def _fail(
     *,
     error: str,
     code: str,
+    error_params: dict[str, Any] | None = None,
     status: str = Status.FAILED,
     retry_after_until: datetime | None = None,
 ) -> None:
+    """End the job without a file; `error` is a msgid, with `error_params`."""
     job.status = status
     job.error = error
+    job.error_params = error_params or {}
     job.error_code = code[:32]
     job.retry_after_until = retry_after_until
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "error_code", "retry_after_until", "finished_at"])
+    job.save(
+        update_fields=[
+            "status",
+            "error",
+            "error_params",
+            "error_code",
+            "retry_after_until",
+            "finished_at",
+        ]
+    )
     logger.info("export job=%s ended status=%s code=%s", job.pk, status, code)
     export_failed.send(sender=ExportJob, job=job)
 
@@ -204,7 +221,7 @@ def next_export_allowed_at(
 
 def request_export(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     trigger: str = Trigger.MANUAL,
     schedule_slot: str | None = None,
     now: datetime | None = None,
@@ -342,6 +359,7 @@ def start_export_job(*, job_id: int) -> NextStep | None:
         start_claimed_at=now,
         start_attempts=F("start_attempts") + 1,
         error="",
+        error_params={},
         error_code="",
         retry_after_until=None,
     )
@@ -376,12 +394,7 @@ def _start_already_claimed(job: ExportJob, *, now: datetime) -> NextStep | None:
     if job.status == Status.RUNNING and not job.task_id and stale:
         # The worker died during the POST: Covage may have started an export we cannot
         # see. Asking again would be a second export (or a 429): say so instead.
-        _fail(
-            job,
-            error="The portal lost track of this export while asking Covage to start it; "
-            "Covage may have started it anyway. Request a new export.",
-            code="lost",
-        )
+        _fail(job, error=LOST_TRACK, code="lost")
     return None
 
 
@@ -393,7 +406,7 @@ def _start_rate_limited(job: ExportJob, exc: CovageRateLimited) -> NextStep | No
     if retrying:
         # A scheduled or portal export has nobody to press the button again: ask again.
         job.status = Status.RATE_LIMITED
-        job.error = _rate_limited_text(until, retrying=True)
+        job.error, job.error_params = _rate_limited_error(until, retrying=True)
         job.error_code = "429"
         job.retry_after_until = until
         job.not_before = until
@@ -402,6 +415,7 @@ def _start_rate_limited(job: ExportJob, exc: CovageRateLimited) -> NextStep | No
             update_fields=[
                 "status",
                 "error",
+                "error_params",
                 "error_code",
                 "retry_after_until",
                 "not_before",
@@ -409,10 +423,12 @@ def _start_rate_limited(job: ExportJob, exc: CovageRateLimited) -> NextStep | No
             ]
         )
         return NextStep("start", exc.retry_after)
+    error, error_params = _rate_limited_error(until, retrying=False)
     _fail(
         job,
         status=Status.RATE_LIMITED,
-        error=_rate_limited_text(until, retrying=False),
+        error=error,
+        error_params=error_params,
         code="429",
         retry_after_until=until,
     )
@@ -439,13 +455,7 @@ def poll_export_job(*, job_id: int, expected_poll: int | None = None) -> bool | 
     if expected_poll is not None and job.poll_count != expected_poll:
         return False
     if job.poll_count >= conf.max_polls():
-        _fail(
-            job,
-            error=f"Covage had not finished the export after {job.poll_count} status checks; "
-            "the portal stopped waiting. Request a new export, or ask the back office to "
-            "retry this one.",
-            code="too_long",
-        )
+        _fail(job, error=TOO_LONG, error_params={"count": job.poll_count}, code="too_long")
         return False
     claimed = ExportJob.objects.filter(
         pk=job.pk, status=Status.RUNNING, poll_count=job.poll_count
@@ -474,12 +484,7 @@ def poll_export_job(*, job_id: int, expected_poll: int | None = None) -> bool | 
     if status.success is None:
         return None
     if status.success is False:
-        _fail(
-            job,
-            error="Covage could not produce the file: the export failed on Covage's side "
-            "(success: false). Request a new export; if it fails again, contact Covage.",
-            code="success_false",
-        )
+        _fail(job, error=NO_FILE_PRODUCED, code="success_false")
         return False
     return _download(job)
 
@@ -633,6 +638,7 @@ def _download(job: ExportJob) -> bool | None:
     job.finished_at = finished
     job.expires_at = finished + conf.retention()
     job.error = ""
+    job.error_params = {}
     job.error_code = ""
     job.save(
         update_fields=[
@@ -645,6 +651,7 @@ def _download(job: ExportJob) -> bool | None:
             "finished_at",
             "expires_at",
             "error",
+            "error_params",
             "error_code",
         ]
     )
@@ -687,7 +694,7 @@ def _cut_owner_file(job: ExportJob, full_path: str) -> int | None:
     return rows
 
 
-def file_for(job: ExportJob, user: AbstractBaseUser) -> Any:
+def file_for(job: ExportJob, user: User) -> Any:
     """The file ``user`` may download for ``job``: the account-wide one for the back office,
     their own rows for a salesperson (None when there is none)."""
     if is_back_office(user):
@@ -746,6 +753,7 @@ def retry_export_job(*, job_id: int) -> ExportJob:
         if job.file:
             job.file.delete(save=False)
         job.error = ""
+        job.error_params = {}
         job.error_code = ""
         job.retry_after_until = None
         job.finished_at = None

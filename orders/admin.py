@@ -10,18 +10,19 @@ and only superusers may revert to an older version, through the same services.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -38,6 +39,15 @@ from orders.models import (
 from orders.services import attention
 from orders.services.drafts import check_line_change, delete_line, offer_is_fixed, save_line
 from orders.services.errors import LockedError, OfferFixedError, OrderError, StaleLineError
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import BaseModelAdmin
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
+
+    _AdminBase = BaseModelAdmin[Any]
+else:
+    _AdminBase = object
 
 REMOTE_SESSION_FIELDS = (
     "covage_id",
@@ -63,7 +73,7 @@ LINE_SYNC_FIELDS = (
     "synced_version",
     "rejected_version",
     "last_synced_at",
-    "last_sync_error",
+    "last_sync_error_text",
     "remote_errors",
     "deleted_at",
 )
@@ -82,11 +92,30 @@ def session_may_exist_at_covage(session: OrderSession) -> bool:
     return bool(session.covage_id or session.create_attempted_at)
 
 
-class AuditReadOnly:
+def acting_user(request: HttpRequest) -> User:
+    """The admin serves logged-in staff only."""
+    return cast("User", request.user)
+
+
+def stored_text(text: str) -> str:
+    """A last error or an attention reason in the reader's language: the services store
+    English msgids (and Covage's own words, which stay as they are)."""
+    return gettext(text) if text else ""
+
+
+class StoredTextsMixin(_AdminBase):
+    """The stored texts, in the reader's language."""
+
+    @admin.display(description=_("Last sync error"))
+    def last_sync_error_text(self, obj: OrderSession | OrderLine) -> str:
+        return stored_text(obj.last_sync_error)
+
+
+class AuditReadOnly(_AdminBase):
     """Rows that record what happened: read-only for everyone but superusers."""
 
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return request.user.is_superuser and super().has_add_permission(request, *args)
+    def has_add_permission(self, request: HttpRequest, *args: Any, **kwargs: Any) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args, **kwargs)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser and super().has_change_permission(request, obj)
@@ -167,11 +196,23 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
-class OrderEventInline(AuditReadOnly, admin.TabularInline):
+class EventTextsMixin(_AdminBase):
+    """An event's action and message in the reader's language (orders.events)."""
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_text(self, obj: OrderEvent) -> str:
+        return obj.action_text
+
+    @admin.display(description=_("message"))
+    def message_text(self, obj: OrderEvent) -> str:
+        return obj.message_text
+
+
+class OrderEventInline(EventTextsMixin, AuditReadOnly, admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("created_at", "actor", "user", "action", "message", "line")
+    readonly_fields = ("created_at", "actor", "user", "action_text", "message_text", "line")
     fields = readonly_fields
 
 
@@ -179,7 +220,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
     title = _("needs attention")
     parameter_name = "attention"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("Needs attention")), ("waiting", _("Waiting for an export"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[OrderSession]) -> Any:
@@ -191,7 +232,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(OrderSession)
-class OrderSessionAdmin(ServiceHistoryAdmin):
+class OrderSessionAdmin(StoredTextsMixin, ServiceHistoryAdmin):
     list_display = (
         "external_id",
         "owner",
@@ -219,11 +260,11 @@ class OrderSessionAdmin(ServiceHistoryAdmin):
         "sync_status",
         "version",
         "last_synced_at",
-        "last_sync_error",
+        "last_sync_error_text",
         "confirm_requested_at",
         "confirm_attempted_at",
         "confirmed_at",
-        "attention_reason",
+        "attention_reason_text",
         "attention_since",
         "created_at",
         "updated_at",
@@ -236,6 +277,10 @@ class OrderSessionAdmin(ServiceHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Sessions are created in the portal (services.create_session).
         return False
+
+    @admin.display(description=_("Needs attention because"))
+    def attention_reason_text(self, obj: OrderSession) -> str:
+        return stored_text(obj.attention_reason)
 
     def has_delete_permission(self, request: HttpRequest, obj: OrderSession | None = None) -> bool:
         if obj is not None and session_may_exist_at_covage(obj):
@@ -259,18 +304,26 @@ class OrderSessionAdmin(ServiceHistoryAdmin):
     def resolve_attention(self, request: HttpRequest, queryset: QuerySet[OrderSession]) -> None:
         resolved = 0
         for session in queryset.filter(attention_since__isnull=False):
-            attention.resolve_attention(user=request.user, session=session)
+            attention.resolve_attention(user=acting_user(request), session=session)
             resolved += 1
         self.message_user(
             request,
-            gettext("%(count)d session(s) queued again; the portal looks before sending anything.")
+            ngettext(
+                "%(count)d session queued again; the portal looks before sending anything.",
+                "%(count)d sessions queued again; the portal looks before sending anything.",
+                resolved,
+            )
             % {"count": resolved},
         )
         skipped = queryset.filter(attention_since__isnull=True).count()
         if skipped:
             self.message_user(
                 request,
-                gettext("%(count)d selected session(s) did not need attention: left as they are.")
+                ngettext(
+                    "%(count)d selected session did not need attention: left as it is.",
+                    "%(count)d selected sessions did not need attention: left as they are.",
+                    skipped,
+                )
                 % {"count": skipped},
                 messages.WARNING,
             )
@@ -279,21 +332,40 @@ class OrderSessionAdmin(ServiceHistoryAdmin):
     def resync_from_covage(self, request: HttpRequest, queryset: QuerySet[OrderSession]) -> None:
         sessions = list(queryset.exclude(covage_id="").values_list("pk", flat=True))
         for pk in sessions:
-            dispatch.poll_session(pk)
+            dispatch.enqueue_poll(pk)
         skipped = queryset.filter(covage_id="").count()
-        self.message_user(request, f"{len(sessions)} session(s) queued for a resync.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d session queued for a resync.",
+                "%(count)d sessions queued for a resync.",
+                len(sessions),
+            )
+            % {"count": len(sessions)},
+        )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} session(s) have not reached Covage yet: nothing to read back.",
+                ngettext(
+                    "%(count)d session has not reached Covage yet: nothing to read back.",
+                    "%(count)d sessions have not reached Covage yet: nothing to read back.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
 
     @admin.action(description=_("Send pending changes of selected sessions to Covage"))
     def push_to_covage(self, request: HttpRequest, queryset: QuerySet[OrderSession]) -> None:
+        count = 0
         for pk in queryset.values_list("pk", flat=True):
-            dispatch.sync_session(pk)
-        self.message_user(request, f"{queryset.count()} session(s) queued.")
+            dispatch.enqueue_sync(pk)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d session queued.", "%(count)d sessions queued.", count)
+            % {"count": count},
+        )
 
 
 # --- Lines --------------------------------------------------------------------------------------
@@ -318,7 +390,7 @@ class OrderLineAdminForm(forms.ModelForm):
         data = None
         if self.is_bound:
             # The step forms check formats; the version is checked by the service's rules.
-            data = self.data.copy()
+            data = cast(QueryDict, self.data).copy()
             data["version"] = str(line.version)
         self.correction = order_forms.LineCorrection(line, data)
         for name, field in self.correction.fields().items():
@@ -331,10 +403,11 @@ class OrderLineAdminForm(forms.ModelForm):
         self.initial.setdefault("opened_version", current or line.version)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # The step forms are the authority on formats: their messages, once each.
         for name in self.correction.fields():
-            self._errors.pop(name, None)
+            self.errors.pop(name, None)
         for name, field_messages in self.correction.errors().items():
             self.add_error(name if name in self.fields else None, field_messages)
         version = cleaned.get("opened_version")
@@ -350,10 +423,11 @@ class OrderLineAdminForm(forms.ModelForm):
             check_line_change(line, self.correction.line_data(), version)
         except StaleLineError as exc:
             saved_at = timezone.localtime(line.updated_at)
-            self.add_error(None, CONFLICT_MESSAGE % {"time": f"{saved_at:%H:%M}"})
+            self.add_error(None, CONFLICT_MESSAGE % {"time": time_format(saved_at, "H:i")})
             # Saving again (after review) is a decision made on the current version.
-            self.data = self.data.copy()
-            self.data["opened_version"] = str(exc.current_version)
+            data = cast(QueryDict, self.data).copy()
+            data["opened_version"] = str(exc.current_version)
+            self.data = data
         except OfferFixedError as exc:
             for name in exc.fields:
                 self.add_error(name, str(exc))
@@ -400,7 +474,7 @@ class TerminationErrorInline(AuditReadOnly, admin.TabularInline):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(ServiceHistoryAdmin):
+class OrderLineAdmin(StoredTextsMixin, ServiceHistoryAdmin):
     form = OrderLineAdminForm
     list_display = (
         "__str__",
@@ -504,12 +578,13 @@ class OrderLineAdmin(ServiceHistoryAdmin):
         self, request: HttpRequest, obj: OrderLine, form: OrderLineAdminForm, change: bool
     ) -> None:
         save_line(
-            user=request.user,
+            user=acting_user(request),
             line=obj,
             data=form.correction.line_data(),
             contact_data=form.correction.contact_data(),
             version=form.cleaned_data["opened_version"],
-            title=gettext("Correction in the admin"),
+            # Lazy: the event keeps the msgid, shown in each reader's language.
+            title=_("Correction in the admin"),
         )
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
@@ -525,19 +600,19 @@ class OrderLineAdmin(ServiceHistoryAdmin):
         return [str(line) for line in objs], counts, perms_needed, []
 
     def delete_model(self, request: HttpRequest, obj: OrderLine) -> None:
-        delete_line(user=request.user, line=obj)
+        delete_line(user=acting_user(request), line=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[OrderLine]) -> None:
         for line in queryset.select_related("session"):
-            delete_line(user=request.user, line=line)
+            delete_line(user=acting_user(request), line=line)
 
 
 # --- Events -------------------------------------------------------------------------------------
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(AuditReadOnly, admin.ModelAdmin):
-    list_display = ("created_at", "session", "line", "actor", "user", "action", "message")
+class OrderEventAdmin(EventTextsMixin, AuditReadOnly, admin.ModelAdmin):
+    list_display = ("created_at", "session", "line", "actor", "user", "action_text", "message_text")
     list_filter = ("actor", "action")
     search_fields = ("session__external_id", "message", "user__username")
     list_select_related = ("session", "line", "user")

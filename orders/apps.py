@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _create_default_schedule(sender: AppConfig, **kwargs: Any) -> None:
@@ -20,7 +21,7 @@ def _export_failed(sender: type, *, job: Any, **kwargs: Any) -> None:
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = "Orders"
+    verbose_name = _("Orders")
 
     def ready(self) -> None:
         post_migrate.connect(

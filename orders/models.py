@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from orders import events as history
 from orders import validators
 
 
@@ -591,34 +592,56 @@ class ProductionStep(models.Model):
 
 
 class OrderEvent(models.Model):
-    """Who did what and when: users, the sync and the background tasks."""
+    """Who did what and when: users, the sync and the background tasks.
+
+    Written in whatever language is active where it happens, read in the reader's: `message`
+    is an English msgid and `message_params` its values, put together when shown
+    (`message_text`); `action_text` names the action (orders.events)."""
 
     class Actor(models.TextChoices):
-        USER = "user", "User"
-        SYNC = "sync", "Sync with Covage"
-        TASK = "task", "Background task"
+        USER = "user", _("User")
+        SYNC = "sync", _("Sync with Covage")
+        TASK = "task", _("Background task")
 
-    session = models.ForeignKey(OrderSession, on_delete=models.CASCADE, related_name="events")
+    session = models.ForeignKey(
+        OrderSession, on_delete=models.CASCADE, related_name="events", verbose_name=_("session")
+    )
     line = models.ForeignKey(
-        OrderLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        OrderLine,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("line"),
     )
-    actor = models.CharField(max_length=10, choices=Actor.choices)
+    actor = models.CharField(_("actor"), max_length=10, choices=Actor.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("user"),
     )
-    action = models.CharField(max_length=64)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=64)
+    message = models.TextField(_("message"), blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
 
     def __str__(self) -> str:
-        return f"{self.action} ({self.get_actor_display()})"
+        return f"{self.action_text} ({self.get_actor_display()})"
 
     @property
     def action_text(self) -> str:
-        return self.action.replace("_", " ").capitalize()
+        return history.action_label(self.action)
+
+    @property
+    def message_text(self) -> str:
+        return history.message_text(self.message, self.message_params)
 
 
 class ReferentialSnapshot(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -14,7 +14,9 @@ from covage import schemas
 from orders.models import LineContact, OrderEvent, OrderLine, OrderSession, SyncStatus
 from portal.roles import is_back_office
 
-User = AbstractBaseUser | AnonymousUser
+# Who asks: LoginRequiredMiddleware keeps anonymous requests out, but a selector answers them
+# with nothing rather than fail.
+Viewer = User | AnonymousUser
 
 # Covage states after which a session can no longer change (see the session lifecycle).
 
@@ -22,7 +24,7 @@ User = AbstractBaseUser | AnonymousUser
 SESSION_REMOTE_STATES = ("created", "in_progress", "completed", "partial", "rejected")
 
 
-def _visible_sessions(user: User) -> QuerySet[OrderSession]:
+def _visible_sessions(user: Viewer) -> QuerySet[OrderSession]:
     sessions = OrderSession.objects.all()
     if is_back_office(user):
         return sessions
@@ -32,7 +34,7 @@ def _visible_sessions(user: User) -> QuerySet[OrderSession]:
 
 
 def sessions_for(
-    user: User,
+    user: Viewer,
     *,
     search: str = "",
     remote_state: str = "",
@@ -102,12 +104,12 @@ def _contains(field_name: str, text: str) -> Q:
     return condition
 
 
-def session_for(user: User, pk: int) -> OrderSession:
+def session_for(user: Viewer, pk: int) -> OrderSession:
     """One session the user may see, or Http404: another user's session looks like none."""
     return get_object_or_404(_visible_sessions(user).select_related("owner"), pk=pk)
 
 
-def line_for(user: User, session_pk: int, line_pk: int) -> OrderLine:
+def line_for(user: Viewer, session_pk: int, line_pk: int) -> OrderLine:
     """One live line of a session the user may see, with its session and contacts, or Http404."""
     sessions = _visible_sessions(user)
     lines = (

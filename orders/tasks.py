@@ -5,6 +5,10 @@ idempotent (sync leases, written confirmation attempts). Every countdown stays f
 broker's visibility timeout, so Redis never re-delivers a task that is merely waiting.
 Every retry has a bound: past it, the session needs attention (orders.services.attention),
 with the reason in words, and the back office resolves it from the admin.
+
+The services speak for Covage: they raise the portal's RemoteUnavailable (try again later)
+or RemoteRefused (a person must act), never Covage's own errors, so nothing here imports the
+covage package. The reasons stored are English msgids, translated when shown.
 """
 
 from __future__ import annotations
@@ -13,19 +17,38 @@ import logging
 import random
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready
 from django.db import connections
+from django.utils.translation import gettext_noop
 
-from covage.errors import CovageError, CovageRateLimited, CovageUnavailable
-from orders import services
+from orders import dispatch, services
 from orders.models import OrderSession
 from orders.services import attention, sweeper
 from orders.services import referentials as referential_service
 from orders.services.attention import mark_needs_attention
+from orders.services.errors import RemoteRefused, RemoteUnavailable
 from orders.services.sync import mark_given_up
 
 logger = logging.getLogger(__name__)
+
+NO_ANSWER = gettext_noop("Covage did not answer. The portal will try again in a few minutes.")
+CONFIRMATION_UNANSWERED = gettext_noop(
+    "Covage did not answer the confirmation for about an hour. Check that Covage is "
+    "reachable, then resolve to confirm again (the portal looks before sending)."
+)
+LINES_NOT_AT_COVAGE = gettext_noop(
+    "The confirmation kept waiting for the session's lines to reach Covage. Check the lines' "
+    "errors, then resolve to confirm again."
+)
+FOLLOWING_UNANSWERED = gettext_noop(
+    "Covage did not answer while the portal followed this session for about an hour. "
+    "Resolve to follow it again."
+)
+NOT_FINISHED = gettext_noop(
+    "Covage has not finished this session after many hours. Ask Covage about it, then "
+    "resolve to follow it again."
+)
 
 MAX_COUNTDOWN = 300.0  # seconds; the visibility timeout is an hour
 SYNC_MAX_RETRIES = 8
@@ -42,32 +65,30 @@ def backoff(attempt: int, *, base: float = 2.0, cap: float = 60.0) -> float:
     return min(MAX_COUNTDOWN, delay / 2 + random.uniform(0, delay / 2))
 
 
-def _deferred(task) -> bool:  # type: ignore[no-untyped-def]
+def _deferred(task: Task) -> bool:
     """Run inline (tests, CELERY_TASK_ALWAYS_EAGER), a retry would loop at once without its
     countdown: leave the work where it is for the sweeper, or the test, to pick up."""
     return bool(task.request.is_eager)
 
 
-def _wait_for(exc: Exception, attempt: int) -> float:
-    if isinstance(exc, CovageRateLimited):
+def _wait_for(exc: RemoteUnavailable, attempt: int) -> float:
+    """Covage's own Retry-After when it gave one, else the backoff."""
+    if exc.retry_after is not None:
         return min(MAX_COUNTDOWN, max(exc.retry_after, 1.0))
     return backoff(attempt)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=SYNC_MAX_RETRIES)
-def sync_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
+@shared_task(bind=True, acks_late=True, max_retries=SYNC_MAX_RETRIES, name=dispatch.SYNC_TASK)
+def sync_session(self: Task, session_id: int) -> str:
     if not OrderSession.objects.filter(pk=session_id).exists():
         return "gone"
     try:
         result = services.sync_session(session_id=session_id)
-    except (CovageUnavailable, CovageRateLimited) as exc:
+    except RemoteUnavailable as exc:
         if _deferred(self):
             return "deferred"
-        if self.request.retries >= self.max_retries:
-            mark_given_up(
-                session_id=session_id,
-                message="Covage did not answer. The portal will try again in a few minutes.",
-            )
+        if self.request.retries >= SYNC_MAX_RETRIES:
+            mark_given_up(session_id=session_id, message=NO_ANSWER)
             return "given_up"
         raise self.retry(exc=exc, countdown=_wait_for(exc, self.request.retries)) from exc
     if result is services.SyncResult.BUSY:
@@ -84,33 +105,27 @@ def _needs_attention(session_id: int, reason: str) -> str:
     return "attention"
 
 
-@shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES)
-def confirm_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
+@shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES, name=dispatch.CONFIRM_TASK)
+def confirm_session_at_covage(self: Task, session_id: int) -> str:
+    """Send the confirmation a person requested (services.request_confirmation queued it),
+    then start following the session."""
     if not OrderSession.objects.filter(pk=session_id).exists():
         return "gone"
     try:
         step = services.run_confirmation(session_id=session_id)
-    except (CovageUnavailable, CovageRateLimited) as exc:
-        if self.request.retries >= self.max_retries:
-            return _needs_attention(
-                session_id,
-                "Covage did not answer the confirmation for about an hour. Check that Covage "
-                "is reachable, then resolve to confirm again (the portal looks before sending).",
-            )
+    except RemoteUnavailable as exc:
+        if self.request.retries >= CONFIRM_MAX_RETRIES:
+            return _needs_attention(session_id, CONFIRMATION_UNANSWERED)
         if _deferred(self):
             return "deferred"
         raise self.retry(exc=exc, countdown=_wait_for(exc, min(self.request.retries, 6))) from exc
-    except CovageError as exc:
+    except RemoteRefused as exc:
         # Anything else Covage answered unexpectedly: stop, and say so, rather than loop.
-        logger.warning("confirmation of session %s stopped: %s", session_id, exc)
-        return _needs_attention(session_id, services.refusal_text(exc))
+        logger.warning("confirmation of session %s stopped: %s", session_id, exc.__cause__ or exc)
+        return _needs_attention(session_id, exc.message)
     if step is services.ConfirmStep.RETRY:
-        if self.request.retries >= self.max_retries:
-            return _needs_attention(
-                session_id,
-                "The confirmation kept waiting for the session's lines to reach Covage. "
-                "Check the lines' errors, then resolve to confirm again.",
-            )
+        if self.request.retries >= CONFIRM_MAX_RETRIES:
+            return _needs_attention(session_id, LINES_NOT_AT_COVAGE)
         if _deferred(self):
             return "deferred"
         raise self.retry(countdown=backoff(min(self.request.retries, 5), base=1.0))
@@ -119,33 +134,25 @@ def confirm_session(self, session_id: int) -> str:  # type: ignore[no-untyped-de
     return step.value
 
 
-@shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES)
-def poll_session(self, session_id: int) -> str:  # type: ignore[no-untyped-def]
+@shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES, name=dispatch.POLL_TASK)
+def poll_session(self: Task, session_id: int) -> str:
     session = OrderSession.objects.filter(pk=session_id).only("poll_count").first()
     if session is None:
         return "gone"
     try:
         result = services.poll_session(session_id=session_id)
-    except (CovageUnavailable, CovageRateLimited) as exc:
-        if self.request.retries >= self.max_retries:
-            return _needs_attention(
-                session_id,
-                "Covage did not answer while the portal followed this session for about an "
-                "hour. Resolve to follow it again.",
-            )
+    except RemoteUnavailable as exc:
+        if self.request.retries >= CONFIRM_MAX_RETRIES:
+            return _needs_attention(session_id, FOLLOWING_UNANSWERED)
         if _deferred(self):
             return "deferred"
         raise self.retry(exc=exc, countdown=_wait_for(exc, min(self.request.retries, 6))) from exc
-    except CovageError as exc:
-        logger.warning("following session %s stopped: %s", session_id, exc)
-        return _needs_attention(session_id, services.refusal_text(exc))
+    except RemoteRefused as exc:
+        logger.warning("following session %s stopped: %s", session_id, exc.__cause__ or exc)
+        return _needs_attention(session_id, exc.message)
     if result is services.PollResult.WAITING and not _deferred(self):
         if session.poll_count >= POLL_MAX:
-            return _needs_attention(
-                session_id,
-                "Covage has not finished this session after many hours. Ask Covage about "
-                "it, then resolve to follow it again.",
-            )
+            return _needs_attention(session_id, NOT_FINISHED)
         poll_session.apply_async((session_id,), countdown=backoff(min(session.poll_count, 5)))
     return result.value
 
@@ -157,7 +164,7 @@ def sweep() -> dict[str, int]:
     counts = {"sync": 0, "confirm": 0, "poll": 0, "export": 0, "attention": 0}
     for kind, task, stalled in (
         ("sync", sync_session, sweeper.sessions_needing_sync()),
-        ("confirm", confirm_session, sweeper.confirmations_stalled()),
+        ("confirm", confirm_session_at_covage, sweeper.confirmations_stalled()),
         ("poll", poll_session, sweeper.polls_stalled()),
     ):
         for session_id in stalled:
@@ -189,22 +196,24 @@ REFERENTIALS_MAX_RETRIES = 5
 
 
 @shared_task(bind=True, acks_late=True, max_retries=REFERENTIALS_MAX_RETRIES)
-def refresh_referentials(self) -> dict[str, int] | str:  # type: ignore[no-untyped-def]
+def refresh_referentials(self: Task) -> dict[str, int] | str:
     """Reads Covage's projects and ENNIs into the store the forms read. Beat runs it every 15
     minutes; a worker queues it when it starts with a list never stored. Idempotent. While
     Covage is down the lists stored last stay in use: a few retries, then beat's next run."""
     try:
         return referential_service.refresh_referentials()
-    except (CovageUnavailable, CovageRateLimited) as exc:
+    except RemoteUnavailable as exc:
         if _deferred(self):
             return "deferred"
-        if self.request.retries >= self.max_retries:
-            logger.warning("covage referentials not refreshed, beat tries again: %s", exc)
+        if self.request.retries >= REFERENTIALS_MAX_RETRIES:
+            logger.warning(
+                "covage referentials not refreshed, beat tries again: %s", exc.__cause__ or exc
+            )
             return "given_up"
         raise self.retry(exc=exc, countdown=_wait_for(exc, self.request.retries)) from exc
-    except CovageError as exc:
+    except RemoteRefused as exc:
         # Refused (403, a wrong answer): retrying now would get the same; beat tries again.
-        logger.warning("covage referentials not refreshed: %s", exc)
+        logger.warning("covage referentials not refreshed: %s", exc.__cause__ or exc)
         return "failed"
 
 

@@ -3,16 +3,16 @@ show. Every view that takes a session or line id looks it up through a selector 
 another sales user's objects answer 404 whatever the method; only then is the method checked.
 
 A user's mistake never ends in a 500: services raise `OrderError` with messages written for
-the user, shown here as messages. No view calls Covage: services only queue that work, forms
-read the referentials stored by a background task, and covage.guard refuses any call made while
-a request is served.
+the user, shown here as messages. No view calls Covage, so none meets Covage's errors: services
+only queue that work, forms read the referentials stored by a background task, and
+covage.guard refuses any call made while a request is served.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,8 +21,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from orders import forms, selectors, services
 from orders.confirmation import Problem, check_session, has_cpe_option, is_dia
@@ -41,25 +42,38 @@ from orders.steps import (
     step_for_field,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_htmx.middleware import HtmxDetails
+
+
+class AuthenticatedRequest(HttpRequest):
+    """What these views get: LoginRequiredMiddleware lets no anonymous request reach them,
+    and django-htmx adds `htmx`."""
+
+    user: User
+    htmx: HtmxDetails
+
+
 PAGE_SIZE = 25
 
-LOCKED_MESSAGE = (
+LOCKED_MESSAGE = gettext_lazy(
     "This session is being confirmed or is confirmed at Covage: its lines can no longer be changed."
 )
-CONFLICT_MESSAGE = (
-    "Someone else saved this line at {time}; your changes are below — review and save again."
+CONFLICT_MESSAGE = gettext_lazy(
+    "Someone else saved this line at %(time)s; your changes are below — review and save again."
 )
-OFFER_REFUSED_MESSAGE = _lazy(
+OFFER_REFUSED_MESSAGE = gettext_lazy(
     "Covage already has this line and cannot change its offer. Your values are below; the "
     "offer fields say what to do."
 )
-INVALID_MESSAGE = (
+INVALID_MESSAGE = gettext_lazy(
     "Some values are not in the expected format: they are marked below and were not saved. "
     "Everything else you typed was saved as a draft."
 )
 
 
-def _not_allowed(request: HttpRequest, *methods: str) -> HttpResponse | None:
+def _not_allowed(request: AuthenticatedRequest, *methods: str) -> HttpResponse | None:
     if request.method not in methods:
         return HttpResponseNotAllowed(methods)
     return None
@@ -70,7 +84,7 @@ def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _is_partial(request: HttpRequest) -> bool:
+def _is_partial(request: AuthenticatedRequest) -> bool:
     # A history restore (Back button after hx-push-url) needs the whole page.
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -78,7 +92,7 @@ def _is_partial(request: HttpRequest) -> bool:
 # --- Sessions list and new session ------------------------------------------------------------
 
 
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: AuthenticatedRequest) -> HttpResponse:
     """The whole page; an htmx request (typing in the search box, changing a filter, paging)
     gets the results alone, from the same URL, hence `Vary: HX-Request`."""
     if response := _not_allowed(request, "GET", "HEAD"):
@@ -96,7 +110,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     return _vary_on_htmx(render(request, template, context))
 
 
-def new_session(request: HttpRequest) -> HttpResponse:
+def new_session(request: AuthenticatedRequest) -> HttpResponse:
     if response := _not_allowed(request, "GET", "HEAD", "POST"):
         return response
     form = forms.NewSessionForm(request.POST if request.method == "POST" else None)
@@ -111,7 +125,9 @@ def new_session(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(
-                request, f"Order session {session.external_id} created. Add its first line."
+                request,
+                _("Order session %(session)s created. Add its first line.")
+                % {"session": session.external_id},
             )
             return redirect("orders:session", session.pk)
     return render(request, "orders/session_new.html", {"form": form})
@@ -186,7 +202,7 @@ def _lines_context(session: OrderSession) -> dict[str, Any]:
     }
 
 
-def session_detail(request: HttpRequest, session_pk: int) -> HttpResponse:
+def session_detail(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "GET", "HEAD"):
         return response
@@ -195,7 +211,7 @@ def session_detail(request: HttpRequest, session_pk: int) -> HttpResponse:
     return render(request, "orders/session_detail.html", context)
 
 
-def session_lines(request: HttpRequest, session_pk: int) -> HttpResponse:
+def session_lines(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     """The lines table with their sync states, polled by htmx while something is syncing;
     the answer without a trigger stops the polling."""
     session = selectors.session_for(request.user, session_pk)
@@ -207,7 +223,7 @@ def session_lines(request: HttpRequest, session_pk: int) -> HttpResponse:
     return render(request, "orders/partials/session_lines.html", context)
 
 
-def retry_sync(request: HttpRequest, session_pk: int) -> HttpResponse:
+def retry_sync(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "POST"):
         return response
@@ -225,7 +241,7 @@ def retry_sync(request: HttpRequest, session_pk: int) -> HttpResponse:
     return redirect("orders:session", session.pk)
 
 
-def add_line(request: HttpRequest, session_pk: int) -> HttpResponse:
+def add_line(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "POST"):
         return response
@@ -237,7 +253,7 @@ def add_line(request: HttpRequest, session_pk: int) -> HttpResponse:
     return redirect("orders:line_step", session.pk, line.pk, STEPS[0].slug)
 
 
-def duplicate_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+def duplicate_line(request: AuthenticatedRequest, session_pk: int, line_pk: int) -> HttpResponse:
     line = selectors.line_for(request.user, session_pk, line_pk)
     if response := _not_allowed(request, "POST"):
         return response
@@ -246,11 +262,15 @@ def duplicate_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpR
     except services.OrderError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Line {line.position} duplicated as line {copy.position}.")
+        messages.success(
+            request,
+            _("Line %(position)s duplicated as line %(copy)s.")
+            % {"position": line.position, "copy": copy.position},
+        )
     return redirect("orders:session", session_pk)
 
 
-def delete_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+def delete_line(request: AuthenticatedRequest, session_pk: int, line_pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     line = selectors.line_for(request.user, session_pk, line_pk)
     if response := _not_allowed(request, "GET", "HEAD", "POST"):
@@ -261,7 +281,7 @@ def delete_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResp
         except services.OrderError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Line {line.position} deleted.")
+            messages.success(request, _("Line %(position)s deleted.") % {"position": line.position})
         return redirect("orders:session", session_pk)
     customer = selectors.line_customer(line)
     return render(
@@ -276,7 +296,7 @@ def delete_line(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResp
     )
 
 
-def copy_rejected(request: HttpRequest, session_pk: int) -> HttpResponse:
+def copy_rejected(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "POST"):
         return response
@@ -287,8 +307,11 @@ def copy_rejected(request: HttpRequest, session_pk: int) -> HttpResponse:
         return redirect("orders:session", session.pk)
     messages.success(
         request,
-        f"The rejected lines were copied to the new session {new.external_id}: "
-        "correct them, then check and confirm it.",
+        _(
+            "The rejected lines were copied to the new session %(session)s: correct them, "
+            "then check and confirm it."
+        )
+        % {"session": new.external_id},
     )
     return redirect("orders:session", new.pk)
 
@@ -316,7 +339,10 @@ def _problem_groups(session: OrderSession, problems: list[Problem]) -> list[dict
             url += f"#id_{problem.field}"
         label = forms.label_for(problem.field) if line is not None else ""
         if problem.contact_index:
-            label += f" (contact entry {problem.contact_index + 1})"
+            label = _("%(label)s (contact entry %(number)s)") % {
+                "label": label,
+                "number": problem.contact_index + 1,
+            }
         group["problems"].append(ProblemRow(problem, label, url))
     return sorted(
         groups.values(),
@@ -325,7 +351,7 @@ def _problem_groups(session: OrderSession, problems: list[Problem]) -> list[dict
 
 
 def _check_page(
-    request: HttpRequest, session: OrderSession, problems: list[Problem], status: int = 200
+    request: AuthenticatedRequest, session: OrderSession, problems: list[Problem], status: int = 200
 ) -> HttpResponse:
     context = {
         "session": session,
@@ -337,7 +363,7 @@ def _check_page(
     return render(request, "orders/session_check.html", context, status=status)
 
 
-def check(request: HttpRequest, session_pk: int) -> HttpResponse:
+def check(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "GET", "HEAD"):
         return response
@@ -347,12 +373,12 @@ def check(request: HttpRequest, session_pk: int) -> HttpResponse:
     return _check_page(request, session, problems)
 
 
-def confirm(request: HttpRequest, session_pk: int) -> HttpResponse:
+def confirm(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
     session = selectors.session_for(request.user, session_pk)
     if response := _not_allowed(request, "POST"):
         return response
     try:
-        problems = services.confirm_session(user=request.user, session=session)
+        problems = services.request_confirmation(user=request.user, session=session)
     except services.OrderError as exc:
         messages.error(request, str(exc))
         return redirect("orders:session", session.pk)
@@ -360,8 +386,11 @@ def confirm(request: HttpRequest, session_pk: int) -> HttpResponse:
         return _check_page(request, session, problems)
     messages.success(
         request,
-        f"Session {session.external_id} is being confirmed at Covage. "
-        "This page shows each line's state as Covage answers.",
+        _(
+            "Session %(session)s is being confirmed at Covage. This page shows each line's "
+            "state as Covage answers."
+        )
+        % {"session": session.external_id},
     )
     return redirect("orders:session", session.pk)
 
@@ -376,15 +405,20 @@ def remote_errors_by_step(line: OrderLine) -> dict[str, dict[str, list[str]]]:
     for path, raw in (line.remote_errors or {}).items():
         field_name, index = split_property_path(str(path))
         step = step_for_field(field_name, contact_index=index)
-        messages_ = [str(message) for message in (raw if isinstance(raw, list) else [raw])]
+        # Covage's own words, or the portal's msgid when Covage gave none (services.sync).
+        messages_ = [_(str(message)) for message in (raw if isinstance(raw, list) else [raw])]
         if index:
-            messages_ = [f"Contact entry {index + 1}: {message}" for message in messages_]
+            messages_ = [
+                _("Contact entry %(number)s: %(message)s")
+                % {"number": index + 1, "message": message}
+                for message in messages_
+            ]
         result[step.slug].setdefault(field_name, []).extend(messages_)
     # Why Covage rejected the order, on the same fields (a copy of the line starts clean).
     for error in line.termination_errors.all():
         explanation = explain(error)
         result[explanation.step.slug].setdefault(explanation.field, []).append(
-            f"Rejected by Covage: {explanation.message}"
+            _("Rejected by Covage: %(reason)s") % {"reason": explanation.message}
         )
     return dict(result)
 
@@ -425,14 +459,14 @@ def _summary(line: OrderLine) -> list[dict[str, Any]]:
 
 
 def _render_step(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     line: OrderLine,
     step: Step,
     form: forms.StepForm,
     *,
     conflict: str = "",
     invalid: bool = False,
-    refused: str = "",
+    refused: object = "",
 ) -> HttpResponse:
     errors = remote_errors_by_step(line)
     if not form.is_bound:
@@ -473,7 +507,9 @@ def _changed(form: forms.StepForm) -> bool:
     return form.step_data() != saved
 
 
-def line_step(request: HttpRequest, session_pk: int, line_pk: int, step: str) -> HttpResponse:
+def line_step(
+    request: AuthenticatedRequest, session_pk: int, line_pk: int, step: str
+) -> HttpResponse:
     line = selectors.line_for(request.user, session_pk, line_pk)
     if response := _not_allowed(request, "GET", "HEAD", "POST"):
         return response
@@ -503,10 +539,10 @@ def line_step(request: HttpRequest, session_pk: int, line_pk: int, step: str) ->
                 line,
                 current,
                 _rebound(current, line, request.POST),
-                conflict=CONFLICT_MESSAGE.format(time=f"{saved_at:%H:%M}"),
+                conflict=CONFLICT_MESSAGE % {"time": time_format(saved_at, "H:i")},
             )
         except services.LockedError as exc:
-            messages.error(request, str(exc) or LOCKED_MESSAGE)
+            messages.error(request, str(exc) or str(LOCKED_MESSAGE))
             return redirect("orders:line", session_pk, line_pk)
         except OfferFixedError as exc:
             # Nothing was saved: the typed values come back, the refusal on the offer fields.
@@ -530,7 +566,7 @@ def line_step(request: HttpRequest, session_pk: int, line_pk: int, step: str) ->
     return _after_save(request, line, current)
 
 
-def _after_save(request: HttpRequest, line: OrderLine, current: Step) -> HttpResponse:
+def _after_save(request: AuthenticatedRequest, line: OrderLine, current: Step) -> HttpResponse:
     session_pk, line_pk = line.session_id, line.pk
     goto = request.POST.get("goto", "")
     nav = request.POST.get("nav", "save")
@@ -541,15 +577,21 @@ def _after_save(request: HttpRequest, line: OrderLine, current: Step) -> HttpRes
     if nav == "back" and (preceding := previous_step(current.slug)):
         return redirect("orders:line_step", session_pk, line_pk, preceding.slug)
     if nav in ("close", "next"):
-        messages.success(request, f"Line {line.position} saved as a draft.")
+        messages.success(
+            request, _("Line %(position)s saved as a draft.") % {"position": line.position}
+        )
         return redirect("orders:session", session_pk)
     messages.success(
-        request, f"Draft saved at {timezone.localtime():%H:%M}.", extra_tags="draft-saved"
+        request,
+        _("Draft saved at %(time)s.") % {"time": time_format(timezone.localtime(), "H:i")},
+        extra_tags="draft-saved",
     )
     return redirect("orders:line_step", session_pk, line_pk, current.slug)
 
 
-def replace_line_offer(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+def replace_line_offer(
+    request: AuthenticatedRequest, session_pk: int, line_pk: int
+) -> HttpResponse:
     """GET explains what replacing does and asks for the new offer; POST (after the user
     agreed) deletes the line at Covage and creates a copy with the new offer."""
     line = selectors.line_for(request.user, session_pk, line_pk)
@@ -602,7 +644,7 @@ def replace_line_offer(request: HttpRequest, session_pk: int, line_pk: int) -> H
     return render(request, "orders/line_replace.html", context)
 
 
-def line_detail(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+def line_detail(request: AuthenticatedRequest, session_pk: int, line_pk: int) -> HttpResponse:
     """Everything about one line, read-only (the view of a locked session's lines)."""
     line = selectors.line_for(request.user, session_pk, line_pk)
     if response := _not_allowed(request, "GET", "HEAD"):
@@ -619,7 +661,7 @@ def line_detail(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResp
     return render(request, "orders/line_detail.html", context)
 
 
-def enni_options(request: HttpRequest, session_pk: int, line_pk: int) -> HttpResponse:
+def enni_options(request: AuthenticatedRequest, session_pk: int, line_pk: int) -> HttpResponse:
     """The ENNI selects for the delivery mode being chosen (htmx, on the technical step)."""
     line = selectors.line_for(request.user, session_pk, line_pk)
     if response := _not_allowed(request, "GET", "HEAD"):

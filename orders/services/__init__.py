@@ -11,14 +11,16 @@ attention sessions whose automatic work stopped past its bound, and resolving th
 replace  replacing a line Covage has by one with another offer (PATCH cannot change it)
 referentials reading Covage's projects and ENNIs into the store the forms read (a task)
 resync   the back office's fixes of reconciliation differences (push again, recreate, link)
+remote   Covage's errors in the portal's terms: callers above the services catch RemoteError
+events   writing a session's history (orders.events says how it is read)
 """
 
 from orders.services.confirm import (
     ConfirmStep,
     PollResult,
-    confirm_session,
     copy_rejected_lines,
     poll_session,
+    request_confirmation,
     run_confirmation,
 )
 from orders.services.drafts import (
@@ -29,8 +31,15 @@ from orders.services.drafts import (
     request_sync,
     save_line_step,
 )
-from orders.services.errors import LockedError, OrderError, StaleLineError
-from orders.services.sync import SyncResult, refusal_text, sync_session
+from orders.services.errors import (
+    LockedError,
+    OrderError,
+    RemoteError,
+    RemoteRefused,
+    RemoteUnavailable,
+    StaleLineError,
+)
+from orders.services.sync import SyncResult, sync_session
 from orders.services.tracking import track_line, track_orders
 
 __all__ = [
@@ -38,16 +47,18 @@ __all__ = [
     "LockedError",
     "OrderError",
     "PollResult",
+    "RemoteError",
+    "RemoteRefused",
+    "RemoteUnavailable",
     "StaleLineError",
     "SyncResult",
     "add_line",
-    "confirm_session",
     "copy_rejected_lines",
     "create_session",
     "delete_line",
     "duplicate_line",
     "poll_session",
-    "refusal_text",
+    "request_confirmation",
     "request_sync",
     "run_confirmation",
     "save_line_step",

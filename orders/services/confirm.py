@@ -1,9 +1,10 @@
 """Confirming a session at Covage exactly once, then following it to its final state.
 
-`confirm_session` (a person's click) only checks and records the request, in the same
-transaction as the status change; `run_confirmation` (the task) pushes pending changes and
-sends the one PATCH /confirm/; `poll_session` follows the session until Covage says it is
-completed, partial or rejected.
+`request_confirmation` (a person's click) only checks and records the request, in the same
+transaction as the status change, and queues the work (orders.dispatch.enqueue_confirmation);
+`run_confirmation` (the task) pushes pending changes and sends the one PATCH /confirm/;
+`poll_session` follows the session until Covage says it is completed, partial or rejected.
+Both raise the portal's RemoteUnavailable or RemoteRefused, never Covage's errors.
 
 Exactly once: before sending, the attempt is written down. A task that finds an attempt
 already written (a worker died, the answer was lost, a re-delivered message) reads the
@@ -17,31 +18,36 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from covage import schemas
 from covage.client import CovageClient, get_client
 from covage.errors import CovageError, CovageRateLimited, CovageValidationError
 from orders import dispatch
 from orders.confirmation import Problem, check_session
+from orders.events import LINES_COPIED_FROM, LINES_REFUSED
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services import lookups
 from orders.services.drafts import copy_line_into, create_session, queue_sync
 from orders.services.errors import OrderError
 from orders.services.events import record
+from orders.services.remote import TRANSIENT_ERRORS, in_portal_terms, refusal_text
 from orders.services.sync import (
-    TRANSIENT_ERRORS,
     SyncResult,
     attempt_may_be_in_flight,
     pending_lines,
-    refusal_text,
     sync_session,
 )
 from orders.steps import split_property_path, step_for_field
 from orders.wire import apply_remote_line, remote_session_values, store_history
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +76,14 @@ def covage_problems(session: OrderSession, lines: list[OrderLine]) -> list[Probl
                     line,
                     field or "note",
                     step_for_field(field, contact_index=index),
-                    f"Covage refused it: {text}",
+                    _("Covage refused it: %(reason)s") % {"reason": text},
                     index,
                 )
             )
     return problems
 
 
-def confirm_session(*, user: AbstractBaseUser, session: OrderSession) -> list[Problem]:
+def request_confirmation(*, user: User, session: OrderSession) -> list[Problem]:
     """Check every line; if all is well, mark the session confirming and queue the work.
 
     Two clicks or two tabs queue one confirmation: the second finds it already requested.
@@ -95,20 +101,41 @@ def confirm_session(*, user: AbstractBaseUser, session: OrderSession) -> list[Pr
         session.last_sync_error = ""
         session.save()
         record(session=session, user=user, action="confirmation_requested")
-        dispatch.confirm_session(session.pk)
+        dispatch.enqueue_confirmation(session.pk)
     return []
 
 
-def _abort(session: OrderSession, message: str) -> ConfirmStep:
+def _abort(
+    session: OrderSession,
+    message: str,
+    *,
+    detail: str = "",
+    detail_params: dict[str, object] | None = None,
+) -> ConfirmStep:
+    """Stop the confirmation and say why: `message` (an English msgid without placeholders)
+    is the session's last error; the event tells `detail` with its parameters, if given."""
     OrderSession.objects.filter(pk=session.pk).update(
         sync_status=SyncStatus.SYNC_FAILED,
         confirm_requested_at=None,
         last_sync_error=message,
     )
-    record(session=session, action="confirmation_stopped", message=message, actor="task")
+    record(
+        session=session,
+        action="confirmation_stopped",
+        message=detail or message,
+        message_params=detail_params if detail else None,
+        actor="task",
+    )
     return ConfirmStep.ABORTED
 
 
+REFUSED_LINES = gettext_noop("Covage refused some of the lines: fix them and confirm again.")
+CONFIRMATION_REFUSED = gettext_noop(
+    "Covage refused the confirmation. Check the lines' errors, correct them and confirm again."
+)
+
+
+@in_portal_terms
 def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> ConfirmStep:
     session = OrderSession.objects.get(pk=session_id)
     if session.confirmed_at:
@@ -129,7 +156,12 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
     refused = [line for line in lines if line.rejected_version == line.version]
     if refused:
         positions = ", ".join(str(line.position) for line in refused)
-        return _abort(session, f"Covage refused line(s) {positions}: fix them and confirm again.")
+        return _abort(
+            session,
+            REFUSED_LINES,
+            detail=LINES_REFUSED,
+            detail_params={"positions": positions, "count": len(refused)},
+        )
     if pending_lines(session) or not session.covage_id:
         return ConfirmStep.RETRY
 
@@ -146,7 +178,9 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
             record(
                 session=session,
                 action="waiting_for_export",
-                message="Did Covage receive the confirmation? Its next export will tell.",
+                message=gettext_noop(
+                    "Did Covage receive the confirmation? Its next export will tell."
+                ),
                 actor="task",
             )
             return ConfirmStep.WAITING
@@ -189,10 +223,7 @@ def _refused_confirmation(
         store_confirmed(session, current)  # it was ours, answered twice
         return ConfirmStep.POLL
     logger.warning("confirmation of session %s refused: %s", session.pk, exc)
-    return _abort(
-        session,
-        "Covage refused the confirmation. Check the lines' errors, correct them and confirm again.",
-    )
+    return _abort(session, CONFIRMATION_REFUSED)
 
 
 def store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None:
@@ -236,7 +267,12 @@ def store_items(
                 session=session,
                 line=locked,
                 action="line_state",
-                message=f"Line {locked.position}: {previous or '—'} → {locked.remote_state}",
+                message=gettext_noop("Line %(position)s: %(before)s → %(after)s"),
+                message_params={
+                    "position": locked.position,
+                    "before": previous or "—",
+                    "after": locked.remote_state,
+                },
                 actor=actor,
             )
             changed.append((locked, previous))
@@ -249,6 +285,7 @@ class PollResult(enum.Enum):
     EXPORT = "export"  # states come from the next export, which re-queues the poll
 
 
+@in_portal_terms
 def poll_session(*, session_id: int, client: CovageClient | None = None) -> PollResult:
     """Read the session back from Covage and store what changed."""
     session = OrderSession.objects.get(pk=session_id)
@@ -284,7 +321,7 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> Poll
 
 
 @transaction.atomic
-def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> OrderSession:
+def copy_rejected_lines(*, user: User, session: OrderSession) -> OrderSession:
     """A new draft session holding copies of the lines Covage rejected, to fix and resend.
 
     One copy per session: a second click (or tab) gets the copy the first one made, so a
@@ -300,7 +337,7 @@ def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> Ord
         ).prefetch_related("contacts")
     )
     if not rejected:
-        raise OrderError("No line of this session was rejected by Covage.")
+        raise OrderError(_("No line of this session was rejected by Covage."))
     new_session = create_session(user=user, project_id=session.project_id)
     new_session.copied_from = session
     new_session.save(update_fields=["copied_from"])
@@ -310,13 +347,15 @@ def copy_rejected_lines(*, user: AbstractBaseUser, session: OrderSession) -> Ord
         session=new_session,
         user=user,
         action="copied_rejected_lines",
-        message=f"{len(rejected)} line(s) from {session.external_id}",
+        message=LINES_COPIED_FROM,
+        message_params={"count": len(rejected), "session": session.external_id},
     )
     record(
         session=session,
         user=user,
         action="rejected_lines_copied",
-        message=f"to {new_session.external_id}",
+        message=gettext_noop("Copied to %(session)s"),
+        message_params={"session": new_session.external_id},
     )
     queue_sync(new_session)
     return new_session

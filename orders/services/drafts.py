@@ -1,20 +1,21 @@
 """Writes made by people: sessions and lines saved as drafts, then queued for Covage.
 
 Nothing here waits on Covage: every change is saved locally and the sync is queued after
-the transaction commits (orders.tasks.sync_session).
+the transaction commits (orders.dispatch.enqueue_sync).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders import dispatch
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
@@ -25,8 +26,11 @@ from orders.services.errors import (
     OrderError,
     StaleLineError,
 )
-from orders.services.events import record
+from orders.services.events import msgid, msgids, record
 from orders.steps import STEPS_BY_SLUG
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # A second "Retry" of one session within this delay queues nothing: the first sends it all.
 RETRY_DEBOUNCE = timedelta(seconds=30)
@@ -37,7 +41,7 @@ def default_line_external_id(session: OrderSession, line: OrderLine) -> str:
 
 
 def queue_sync(session: OrderSession) -> None:
-    dispatch.sync_session(session.pk)
+    dispatch.enqueue_sync(session.pk)
 
 
 def ensure_editable(session: OrderSession) -> None:
@@ -46,9 +50,7 @@ def ensure_editable(session: OrderSession) -> None:
 
 
 @transaction.atomic
-def create_session(
-    *, user: AbstractBaseUser, external_id: str = "", project_id: str = ""
-) -> OrderSession:
+def create_session(*, user: User, external_id: str = "", project_id: str = "") -> OrderSession:
     """A local draft; Covage hears of it when its first line is saved."""
     session = OrderSession(owner=user, project_id=project_id.strip())
     if external_id.strip():
@@ -59,7 +61,7 @@ def create_session(
 
 
 @transaction.atomic
-def add_line(*, user: AbstractBaseUser, session: OrderSession) -> OrderLine:
+def add_line(*, user: User, session: OrderSession) -> OrderLine:
     session = OrderSession.objects.select_for_update().get(pk=session.pk)
     ensure_editable(session)
     last = session.lines.aggregate(last=Max("position"))["last"] or 0
@@ -69,7 +71,14 @@ def add_line(*, user: AbstractBaseUser, session: OrderSession) -> OrderLine:
     line.external_id = default_line_external_id(session, line)
     line.save(update_fields=["external_id"])
     LineContact.objects.create(line=line, position=0)
-    record(session=session, user=user, line=line, action="line_added", message=f"Line {last + 1}")
+    record(
+        session=session,
+        user=user,
+        line=line,
+        action="line_added",
+        message=gettext_noop("Line %(position)s"),
+        message_params={"position": last + 1},
+    )
     return line
 
 
@@ -113,12 +122,12 @@ def check_line_change(line: OrderLine, data: dict[str, Any], version: int) -> No
 @transaction.atomic
 def save_line(
     *,
-    user: AbstractBaseUser,
+    user: User,
     line: OrderLine,
     data: dict[str, Any],
     contact_data: dict[str, Any] | None = None,
     version: int,
-    title: str = "",
+    title: object = "",
 ) -> OrderLine:
     """Save a line's values as a draft and queue its sync: the one write path of the step
     pages and the admin.
@@ -126,7 +135,8 @@ def save_line(
     `data` holds line fields, `contact_data` fields of the first contact entry (both by
     model field name; missing ones are left as they are). The version the form was opened
     with must still be the line's: otherwise someone saved it meanwhile and this save would
-    overwrite their work. `title` names where the change was made, in the event recorded.
+    overwrite their work. `title` names where the change was made, in the event recorded
+    (a label marked for translation: the event keeps its msgid).
     """
     unknown = (set(data) - set(EDITABLE_LINE_FIELDS)) | (
         set(contact_data or {}) - set(EDITABLE_CONTACT_FIELDS)
@@ -151,25 +161,29 @@ def save_line(
     _validate(locked, changed, contact, contact_changes)
 
     if changed or contact_changes:
-        if contact_changes:
+        if contact is not None and contact_changes:
             contact.save()
         locked.version += 1
         locked.sync_status = SyncStatus.SYNCING
         locked.save()
-        labels = _labels(changed, contact_changes)
+        fields = _labels(changed, contact_changes)
         record(
             session=locked.session,
             user=user,
             line=locked,
             action="line_saved",
-            message=f"{title}: {labels}" if title else labels,
+            # The labels' msgids, translated when shown (orders.events.TRANSLATED_PARAMS).
+            message=gettext_noop("%(step)s: %(fields)s") if title else "%(fields)s",
+            message_params={"step": msgid(title), "fields": fields}
+            if title
+            else {"fields": fields},
         )
         queue_sync(locked.session)
     return locked
 
 
 def save_line_step(
-    *, user: AbstractBaseUser, line: OrderLine, step: str, data: dict[str, Any], version: int
+    *, user: User, line: OrderLine, step: str, data: dict[str, Any], version: int
 ) -> OrderLine:
     """Save one step of a line (`data` holds the step's line fields and the fields of the
     first contact entry), through `save_line`."""
@@ -188,15 +202,18 @@ def save_line_step(
     )
 
 
-def _labels(line_fields: list[str], contact_fields: list[str]) -> str:
-    """The changed fields as the form names them (never their values: no personal data)."""
-    labels = [str(OrderLine._meta.get_field(name).verbose_name) for name in line_fields]
+def _verbose_name(model: type[OrderLine] | type[LineContact], name: str) -> object:
+    field = model._meta.get_field(name)
+    return getattr(field, "verbose_name", name)
+
+
+def _labels(line_fields: list[str], contact_fields: list[str]) -> list[str]:
+    """The changed fields' labels as msgids (never their values: no personal data)."""
+    labels = [_verbose_name(OrderLine, name) for name in line_fields]
     labels += [
-        str(LineContact._meta.get_field(name).verbose_name)
-        for name in contact_fields
-        if name not in line_fields
+        _verbose_name(LineContact, name) for name in contact_fields if name not in line_fields
     ]
-    return ", ".join(dict.fromkeys(labels))
+    return list(dict.fromkeys(msgids(labels)))
 
 
 def _first_contact_changes(
@@ -237,7 +254,7 @@ def _validate(
 
 
 @transaction.atomic
-def duplicate_line(*, user: AbstractBaseUser, line: OrderLine) -> OrderLine:
+def duplicate_line(*, user: User, line: OrderLine) -> OrderLine:
     """A new draft with the same values; nothing Covage gave the original is copied."""
     session = OrderSession.objects.select_for_update().get(pk=line.session_id)
     ensure_editable(session)
@@ -247,7 +264,8 @@ def duplicate_line(*, user: AbstractBaseUser, line: OrderLine) -> OrderLine:
         user=user,
         line=copy,
         action="line_duplicated",
-        message=f"Line {copy.position} copied from line {line.position}",
+        message=gettext_noop("Line %(position)s copied from line %(source)s"),
+        message_params={"position": copy.position, "source": line.position},
     )
     queue_sync(session)
     return copy
@@ -279,17 +297,24 @@ def copy_line_into(
 
 
 @transaction.atomic
-def delete_line(*, user: AbstractBaseUser, line: OrderLine) -> None:
+def delete_line(*, user: User, line: OrderLine) -> None:
     """The line disappears at once; if Covage has it, it is kept until Covage deletes it."""
     locked = OrderLine.objects.select_for_update().select_related("session").get(pk=line.pk)
     ensure_editable(locked.session)
     remove_locked_line(user=user, line=locked)
 
 
-def remove_locked_line(*, user: AbstractBaseUser, line: OrderLine, message: str = "") -> None:
+def remove_locked_line(
+    *,
+    user: User,
+    line: OrderLine,
+    message: str = "",
+    message_params: Mapping[str, Any] | None = None,
+) -> None:
     """Delete `line`, whose row the caller's transaction holds: a line Covage has is marked
     deleted and queued, so that the sync DELETEs it at Covage before forgetting it; any other
-    is simply removed. A line already waiting for its DELETE is left as it is."""
+    is simply removed. A line already waiting for its DELETE is left as it is. The event says
+    `message` (a msgid, with `message_params`), by default the line's position."""
     if line.deleted_at is not None:
         return
     record(
@@ -297,7 +322,8 @@ def remove_locked_line(*, user: AbstractBaseUser, line: OrderLine, message: str 
         user=user,
         line=None,
         action="line_deleted",
-        message=message or f"Line {line.position}",
+        message=message or gettext_noop("Line %(position)s"),
+        message_params=message_params if message else {"position": line.position},
     )
     if line.covage_id:
         line.deleted_at = timezone.now()
@@ -309,7 +335,7 @@ def remove_locked_line(*, user: AbstractBaseUser, line: OrderLine, message: str 
 
 
 @transaction.atomic
-def request_sync(*, user: AbstractBaseUser, session: OrderSession) -> bool:
+def request_sync(*, user: User, session: OrderSession) -> bool:
     """The "Retry" action: send again whatever Covage has not got. Returns False when a
     retry of the session was queued less than RETRY_DEBOUNCE ago (a double click, two tabs):
     that one sends everything, so nothing more is queued."""

@@ -19,6 +19,7 @@ from django.utils import timezone
 from covage.client import CovageClient, get_client
 from covage.errors import CovageError
 from orders.models import ReferentialSnapshot
+from orders.services.remote import in_portal_terms
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +62,13 @@ FETCHERS: dict[str, Callable[[CovageClient], list[dict[str, Any]]]] = {
 }
 
 
+@in_portal_terms
 def refresh_referentials(*, client: CovageClient | None = None) -> dict[str, int]:
     """Read every list from Covage and store it; returns the number of items of each.
 
-    Both lists are tried; then the first failure is raised (the task retries it)."""
+    Both lists are tried; then the first failure is raised, as RemoteUnavailable (the task
+    retries it) or RemoteRefused. The row of a list that failed keeps Covage's own words, for
+    the back office."""
     client = client or get_client()
     counts: dict[str, int] = {}
     failure: CovageError | None = None

@@ -16,9 +16,11 @@ lines linked to another portal line, the old one included while its DELETE is pe
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.models import OrderLine, OrderSession
 from orders.services.drafts import (
@@ -31,14 +33,24 @@ from orders.services.drafts import (
 from orders.services.errors import OrderError
 from orders.services.events import record
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+NO_OFFER = gettext_noop("no offer")
+
+
+def _offer_msgid(family: str, technology: str) -> str:
+    return " · ".join(part for part in (family, technology) if part) or NO_OFFER
+
 
 def offer_text(family: str, technology: str) -> str:
-    return " · ".join(part for part in (family, technology) if part) or _("no offer")
+    """The offer in words, in the active language."""
+    return _(_offer_msgid(family, technology))
 
 
 @transaction.atomic
 def replace_line(
-    *, user: AbstractBaseUser, line: OrderLine, offer_family: str, offer_technology: str
+    *, user: User, line: OrderLine, offer_family: str, offer_technology: str
 ) -> OrderLine:
     """Delete `line` (at Covage too, through the sync) and create a copy of it with the new
     offer; returns the copy. Refused once the session is locked."""
@@ -61,21 +73,22 @@ def replace_line(
         copy.external_id = locked.external_id
     copy.save(update_fields=["offer_family", "offer_technology", "external_id"])
 
-    old_offer = offer_text(locked.offer_family, locked.offer_technology)
-    new_offer = offer_text(offer_family, offer_technology)
+    # The events keep msgids ("no offer"), translated when shown.
+    old_offer = _offer_msgid(locked.offer_family, locked.offer_technology)
+    new_offer = _offer_msgid(offer_family, offer_technology)
     remove_locked_line(
         user=user,
         line=locked,
-        message=_("Line %(position)s, replaced by a line with another offer")
-        % {"position": locked.position},
+        message=gettext_noop("Line %(position)s, replaced by a line with another offer"),
+        message_params={"position": locked.position},
     )
     record(
         session=session,
         user=user,
         line=copy,
         action="line_replaced",
-        message=_("Line %(position)s: offer %(old)s replaced by %(new)s")
-        % {"position": copy.position, "old": old_offer, "new": new_offer},
+        message=gettext_noop("Line %(position)s: offer %(old_offer)s replaced by %(new_offer)s"),
+        message_params={"position": copy.position, "old_offer": old_offer, "new_offer": new_offer},
     )
     queue_sync(session)
     return copy

@@ -7,10 +7,12 @@ Covage as it always does (leases, look-ups before any creating POST, bounded ret
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services.drafts import queue_sync
@@ -18,9 +20,12 @@ from orders.services.errors import LockedError, OrderError
 from orders.services.events import record
 from orders.services.lookups import in_flight_window
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # What the portal mirrored from Covage about a line that Covage no longer has: cleared, so the
 # line is created again as a new one.
-_REMOTE_LINE_VALUES = {
+_REMOTE_LINE_VALUES: dict[str, Any] = {
     "covage_id": "",
     "remote_state": "",
     "temporary_reference": "",
@@ -35,7 +40,7 @@ _REMOTE_LINE_VALUES = {
     "tracking_state": "",
     "tracking_checked_at": None,
 }
-_REMOTE_SESSION_VALUES = {
+_REMOTE_SESSION_VALUES: dict[str, Any] = {
     "covage_id": "",
     "remote_state": "",
     "creation_date": None,
@@ -70,7 +75,7 @@ def _refuse_if_confirmed(session: OrderSession) -> None:
 
 
 @transaction.atomic
-def push_line_again(*, user: AbstractBaseUser, line: OrderLine) -> OrderLine:
+def push_line_again(*, user: User, line: OrderLine) -> OrderLine:
     """Send the line's current values to Covage again (a PATCH of every field its table
     lists): for a value that Covage holds differently from the portal."""
     session = _locked_session(line.session_id)
@@ -91,7 +96,8 @@ def push_line_again(*, user: AbstractBaseUser, line: OrderLine) -> OrderLine:
         user=user,
         line=locked,
         action="line_pushed_again",
-        message=_("Line %(position)s sent again to Covage") % {"position": locked.position},
+        message=gettext_noop("Line %(position)s sent again to Covage"),
+        message_params={"position": locked.position},
     )
     queue_sync(session)
     return locked
@@ -117,7 +123,7 @@ def _forget_remote_line(line: OrderLine) -> None:
 
 
 @transaction.atomic
-def recreate_line(*, user: AbstractBaseUser, line: OrderLine) -> OrderLine:
+def recreate_line(*, user: User, line: OrderLine) -> OrderLine:
     """Covage no longer has this line: forget its Covage id and create it again."""
     session = _locked_session(line.session_id)
     _refuse_if_confirmed(session)
@@ -133,15 +139,15 @@ def recreate_line(*, user: AbstractBaseUser, line: OrderLine) -> OrderLine:
         user=user,
         line=locked,
         action="line_created_again",
-        message=_("Line %(position)s, missing at Covage (was %(id)s), created again")
-        % {"position": locked.position, "id": previous or "—"},
+        message=gettext_noop("Line %(position)s, missing at Covage (was %(id)s), created again"),
+        message_params={"position": locked.position, "id": previous or "—"},
     )
     queue_sync(session)
     return locked
 
 
 @transaction.atomic
-def recreate_session(*, user: AbstractBaseUser, session: OrderSession) -> OrderSession:
+def recreate_session(*, user: User, session: OrderSession) -> OrderSession:
     """Covage no longer has this session (nor its lines): forget their Covage ids and create
     them again. Lines deleted in the portal are simply forgotten: there is nothing to delete."""
     locked = _locked_session(session.pk)
@@ -160,14 +166,15 @@ def recreate_session(*, user: AbstractBaseUser, session: OrderSession) -> OrderS
         session=locked,
         user=user,
         action="session_created_again",
-        message=_("Missing at Covage (was %(id)s), created again") % {"id": previous},
+        message=gettext_noop("Missing at Covage (was %(id)s), created again"),
+        message_params={"id": previous},
     )
     queue_sync(locked)
     return locked
 
 
 @transaction.atomic
-def link_session(*, user: AbstractBaseUser, session: OrderSession, covage_id: str) -> OrderSession:
+def link_session(*, user: User, session: OrderSession, covage_id: str) -> OrderSession:
     """The Covage session ``covage_id`` is this portal session (its creation answer was lost,
     or it was linked to nothing): record it. Covage may hold some of its lines already, so
     the sync looks for each unlinked line at Covage before it creates any."""
@@ -197,14 +204,15 @@ def link_session(*, user: AbstractBaseUser, session: OrderSession, covage_id: st
         session=locked,
         user=user,
         action="session_linked",
-        message=_("Linked to Covage session %(id)s") % {"id": covage_id},
+        message=gettext_noop("Linked to Covage session %(id)s"),
+        message_params={"id": covage_id},
     )
     queue_sync(locked)
     return locked
 
 
 @transaction.atomic
-def link_line(*, user: AbstractBaseUser, line: OrderLine, covage_id: str) -> OrderLine:
+def link_line(*, user: User, line: OrderLine, covage_id: str) -> OrderLine:
     """The Covage line ``covage_id`` is this portal line: record it, and send it the portal's
     values unless the session is confirmed (then Covage's are the ones that count)."""
     covage_id = covage_id.strip()
@@ -238,8 +246,8 @@ def link_line(*, user: AbstractBaseUser, line: OrderLine, covage_id: str) -> Ord
         user=user,
         line=locked,
         action="line_linked",
-        message=_("Line %(position)s linked to Covage line %(id)s")
-        % {"position": locked.position, "id": covage_id},
+        message=gettext_noop("Line %(position)s linked to Covage line %(id)s"),
+        message_params={"position": locked.position, "id": covage_id},
     )
     if locked.needs_sync:
         queue_sync(session)

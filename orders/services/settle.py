@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from covage import schemas
 from covage.export_csv import ExportRow
@@ -172,18 +173,18 @@ def _settle_waiting(
         state = remote.session.get("state", "") if remote else ""
         if remote is not None and state and state != schemas.SESSION_CREATED:
             store_confirmed(session, remote.to_schema())
-            enqueue = dispatch.poll_session
+            enqueue = dispatch.enqueue_poll
         else:
             # Still "created" (or not there): the confirmation never reached Covage.
             OrderSession.objects.filter(pk=session.pk).update(confirm_attempted_at=None)
             record(session=session, action="confirmation_not_at_covage", actor="sync")
-            enqueue = dispatch.confirm_session
+            enqueue = dispatch.enqueue_confirmation
     elif session.confirmed_at:
-        enqueue = dispatch.poll_session
+        enqueue = dispatch.enqueue_poll
     elif session.sync_status == SyncStatus.CONFIRMING:
-        enqueue = dispatch.confirm_session
+        enqueue = dispatch.enqueue_confirmation
     else:
-        enqueue = dispatch.sync_session
+        enqueue = dispatch.enqueue_sync
     OrderSession.objects.filter(pk=session.pk).update(settle_after=None)
     enqueue(session.pk)
 
@@ -211,7 +212,8 @@ def _settle_line_creates(
                 session=session,
                 line=line,
                 action="line_not_at_covage",
-                message=f"Line {line.position}",
+                message=gettext_noop("Line %(position)s"),
+                message_params={"position": line.position},
                 actor="sync",
             )
             continue
@@ -234,6 +236,7 @@ def _settle_line_creates(
             session=session,
             line=locked,
             action="line_found_in_export",
-            message=f"Line {locked.position}",
+            message=gettext_noop("Line %(position)s"),
+            message_params={"position": locked.position},
             actor="sync",
         )

@@ -10,9 +10,9 @@ The look-ups of steps 1 and 3 are not documented: where Covage does not serve th
 session waits for a CSV export (orders.services.settle) and nothing is sent again until the
 export shows whether the first request arrived.
 Field errors Covage returned are kept on the line (shown on the field and step); transient
-failures are raised so the task retries with backoff; any other refusal (403, 404, ...) stops
-the automatic work on the waiting lines, with the reason, until a person acts. No database
-lock is held during a call.
+failures are raised (as RemoteUnavailable) so the task retries with backoff; any other refusal
+(403, 404, ...) stops the automatic work on the waiting lines, with the reason, until a person
+acts. No database lock is held during a call.
 """
 
 from __future__ import annotations
@@ -27,21 +27,25 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from covage import schemas
 from covage.client import CovageClient, get_client
 from covage.errors import (
-    CovageAuthenticationError,
     CovageError,
     CovageNotFound,
-    CovagePermissionDenied,
-    CovageRateLimited,
     CovageUnavailable,
     CovageValidationError,
 )
 from orders.models import OrderLine, OrderSession, SyncStatus
 from orders.services import lookups
 from orders.services.events import record
+from orders.services.remote import (
+    TRANSIENT_ERRORS,
+    in_portal_terms,
+    refusal_text,
+    unavailable_text,
+)
 from orders.wire import (
     LINE_UPDATE_FIELDS,
     apply_remote_line,
@@ -54,7 +58,6 @@ logger = logging.getLogger(__name__)
 
 # Every field of the PATCH table is sent (nulls included), so a cleared value is cleared at
 # Covage too; the offer fields are not in that table (see wire.LINE_UPDATE_FIELDS).
-TRANSIENT_ERRORS = (CovageUnavailable, CovageRateLimited)
 
 
 class SyncResult(enum.Enum):
@@ -152,7 +155,10 @@ def discard_remote_line(session: OrderSession, covage_id: str) -> None:
     record(session=session, action="remote_line_discarded", message=covage_id, actor="sync")
 
 
+@in_portal_terms
 def sync_session(*, session_id: int, client: CovageClient | None = None) -> SyncResult:
+    """Push the session's pending changes to Covage (see the module docstring). Raises
+    RemoteUnavailable when Covage cannot be reached: the task tries again later."""
     lease = Lease(session_id)
     if not lease.acquire():
         return SyncResult.BUSY
@@ -210,34 +216,9 @@ def _stop_on_refusal(session: OrderSession, exc: CovageError) -> None:
     )
 
 
-REFUSED_VALUES = "Covage refused some of the line's values: correct them and save again."
-
-
-def unavailable_text(exc: CovageError) -> str:
-    """What a user reads while Covage cannot be reached (the log keeps the detail)."""
-    if isinstance(exc, CovageRateLimited):
-        return "Covage asked the portal to slow down: it sends again in a moment by itself."
-    return "Covage could not be reached: the portal tries again by itself."
-
-
-def refusal_text(exc: CovageError) -> str:
-    """What a user reads when Covage refuses outright: what to do, never hosts or accounts."""
-    if isinstance(exc, CovageAuthenticationError):
-        return (
-            "Covage did not accept the portal's credentials. An administrator must check the "
-            "Covage account settings; then press Retry."
-        )
-    if isinstance(exc, CovagePermissionDenied):
-        return (
-            "Covage refused: the portal's account is not allowed to do this (HTTP 403). "
-            "Ask your administrator to check the account's rights with Covage, then press Retry."
-        )
-    if isinstance(exc, CovageNotFound):
-        return (
-            "Covage no longer knows this session or line (HTTP 404). The back office must "
-            "check it before anything is sent again."
-        )
-    return f"Covage refused the request ({exc.status or 'no answer'}). Contact the back office."
+REFUSED_VALUES = gettext_noop(
+    "Covage refused some of the line's values: correct them and save again."
+)
 
 
 def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
@@ -246,7 +227,9 @@ def _ensure_remote_session(client: CovageClient, session: OrderSession) -> None:
     remote = None
     if session.create_attempted_at:
         if attempt_may_be_in_flight(session.create_attempted_at):
-            raise AttemptInFlight("An earlier attempt to create the session may still be running.")
+            raise AttemptInFlight(
+                gettext("An earlier attempt to create the session may still be running.")
+            )
         # An earlier POST may have been processed although its answer was lost.
         remote = _look_up_session(client, session)
     if remote is None:
@@ -291,7 +274,7 @@ def _look_up_session(client: CovageClient, session: OrderSession) -> schemas.Ord
         record(
             session=session,
             action="waiting_for_export",
-            message="Did Covage create the session? Its next export will tell.",
+            message=gettext_noop("Did Covage create the session? Its next export will tell."),
             actor="sync",
         )
         raise AwaitingExport() from None
@@ -304,7 +287,8 @@ def _push_delete(client: CovageClient, session: OrderSession, line: OrderLine) -
     record(
         session=session,
         action="line_deleted_at_covage",
-        message=f"Line {line.position}",
+        message=gettext_noop("Line %(position)s"),
+        message_params={"position": line.position},
         actor="sync",
     )
     line.delete()
@@ -334,7 +318,9 @@ def _create_line(
 ) -> schemas.OrderLine:
     if line.create_attempted_at:
         if attempt_may_be_in_flight(line.create_attempted_at):
-            raise AttemptInFlight("An earlier attempt to create the line may still be running.")
+            raise AttemptInFlight(
+                gettext("An earlier attempt to create the line may still be running.")
+            )
         # An earlier POST may have created it: look among the session's lines first.
         try:
             found = _find_remote_line(client, session, line)
@@ -346,7 +332,10 @@ def _create_line(
                 session=session,
                 line=line,
                 action="waiting_for_export",
-                message=f"Did Covage create line {line.position}? Its next export will tell.",
+                message=gettext_noop(
+                    "Did Covage create line %(position)s? Its next export will tell."
+                ),
+                message_params={"position": line.position},
                 actor="sync",
             )
             raise AwaitingExport() from None
@@ -473,7 +462,8 @@ def _finish(session: OrderSession) -> None:
 
 
 def mark_given_up(*, session_id: int, message: str) -> None:
-    """Retries exhausted: say so on the lines; the sweeper will try again later."""
+    """Retries exhausted: say so on the lines; the sweeper will try again later. `message`
+    is an English msgid, translated when shown."""
     OrderLine.objects.filter(session_id=session_id, sync_status=SyncStatus.SYNCING).update(
         sync_status=SyncStatus.SYNC_FAILED, last_sync_error=message
     )

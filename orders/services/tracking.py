@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from covage import schemas
 from covage.client import CovageClient, get_client
-from covage.errors import CovageError, CovageNotFound
+from covage.errors import CovageNotFound
 from orders.models import OrderLine, ProductionStep
+from orders.services.errors import RemoteError
 from orders.services.events import record
+from orders.services.remote import in_portal_terms
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +36,10 @@ def lines_to_track() -> list[int]:
     )
 
 
+@in_portal_terms
 def track_line(*, line_id: int, client: CovageClient | None = None) -> str:
-    """Read one order and its historic; returns its state."""
+    """Read one order and its historic; returns its state. Raises RemoteError when Covage
+    fails."""
     line = OrderLine.objects.select_related("session").get(pk=line_id)
     client = client or get_client()
     try:
@@ -74,8 +78,8 @@ def track_orders(*, limit: int = 200) -> int:
     for line_id in lines_to_track()[:limit]:
         try:
             track_line(line_id=line_id, client=client)
-        except CovageError as exc:
-            logger.warning("tracking of line %s failed: %s", line_id, exc)
+        except RemoteError as exc:
+            logger.warning("tracking of line %s failed: %s", line_id, exc.__cause__ or exc)
             continue
         done += 1
     return done

@@ -97,7 +97,7 @@ def test_covage_failure_success_false_is_explained(sandbox):
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED
     assert job.error_code == "success_false"
-    assert "Covage could not produce the file" in job.error
+    assert "Covage could not produce the file" in job.error_text
     assert not job.file
     assert downloads() == 0
 
@@ -144,8 +144,8 @@ def test_covage_429_is_honoured_with_its_retry_after(sandbox, settings):
     assert second.retry_after_until is not None
     wait = (second.retry_after_until - timezone.now()).total_seconds()
     assert 280 < wait <= 300
-    assert "Covage allows one export every" in second.error
-    assert f"{timezone.localtime(second.retry_after_until):%H:%M}" in second.error
+    assert "Covage allows one export every" in second.error_text
+    assert f"{timezone.localtime(second.retry_after_until):%H:%M}" in second.error_text
     # The portal now knows when Covage accepts the next one.
     assert services.next_export_allowed_at(account="demo") == second.retry_after_until
     assert export_posts() == 2
@@ -164,7 +164,7 @@ def test_scheduled_export_waits_out_a_429_and_asks_again(sandbox, settings):
     scheduled.refresh_from_db()
     assert scheduled.status == ExportJob.Status.RATE_LIMITED
     assert scheduled.is_active and scheduled.finished_at is None
-    assert "The portal will ask again at" in scheduled.error
+    assert "The portal will ask again at" in scheduled.error_text
     # Run early (a re-delivered message): it waits instead of calling Covage.
     again = services.start_export_job(job_id=scheduled.pk)
     assert again is not None and again.task == "start" and again.countdown > 200
@@ -179,7 +179,7 @@ def test_unknown_task_404_fails_with_an_explanation(sandbox):
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED
     assert job.error_code == "404"
-    assert "Covage does not know this export" in job.error
+    assert "Covage does not know this export" in job.error_text
 
 
 def test_wrong_credentials_are_explained_and_free_the_window(sandbox, settings):
@@ -191,7 +191,7 @@ def test_wrong_credentials_are_explained_and_free_the_window(sandbox, settings):
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED
     assert job.error_code == "401"
-    assert "Covage refused the portal's credentials" in job.error
+    assert "Covage refused the portal's credentials" in job.error_text
     assert services.next_export_allowed_at(account="demo") is None
 
 
@@ -234,7 +234,7 @@ def test_gives_up_after_the_maximum_number_of_polls(sandbox, settings):
 
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED and job.error_code == "too_long"
-    assert "stopped waiting" in job.error
+    assert "stopped waiting" in job.error_text
 
 
 def test_download_streams_with_bounded_memory(sandbox):

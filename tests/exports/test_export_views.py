@@ -242,7 +242,7 @@ def test_admin_retry_action_queues_failed_jobs_again(client, sent_tasks):
         follow=True,
     )
 
-    assert "1 export(s) queued again." in body(response)
+    assert "1 export queued again." in body(response)
     failed.refresh_from_db()
     assert failed.status == ExportJob.Status.QUEUED and failed.error == ""
     assert [call.args for call in sent_tasks.named("start")] == [(failed.pk,)]

@@ -40,12 +40,12 @@ def test_a_confirmation_past_its_retries_needs_attention_then_is_resolved(
     session = services.create_session(user=user)
     fill_line(user, session)
     covage_down(settings)
-    assert services.confirm_session(user=user, session=session) == []
+    assert services.request_confirmation(user=user, session=session) == []
     # The last allowed retry fails too (after the first attempt can no longer be in flight).
     OrderSession.objects.filter(pk=session.pk).update(
         confirm_attempted_at=timezone.now() - dt.timedelta(minutes=5)
     )
-    result = tasks.confirm_session.apply((session.pk,), retries=tasks.CONFIRM_MAX_RETRIES)
+    result = tasks.confirm_session_at_covage.apply((session.pk,), retries=tasks.CONFIRM_MAX_RETRIES)
     assert result.get() == "attention"
     session.refresh_from_db()
     assert session.needs_attention and "did not answer the confirmation" in session.attention_reason

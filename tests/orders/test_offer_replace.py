@@ -206,7 +206,11 @@ class TestTheService:
         actions = OrderEvent.objects.filter(session=line.session, user=user)
         assert {"line_deleted", "line_replaced"} <= set(actions.values_list("action", flat=True))
         replaced = actions.get(action="line_replaced")
-        assert replaced.line == new and "FIBDE" in replaced.message and "BPEA" in replaced.message
+        assert (
+            replaced.line == new
+            and "FIBDE" in replaced.message_text
+            and "BPEA" in replaced.message_text
+        )
 
     def test_replace_is_refused_once_the_session_is_locked(self, at_covage):
         user, line = at_covage

@@ -198,7 +198,7 @@ def test_a_correction_goes_through_the_service_and_reaches_covage(client, confir
     assert remote.data["related_contact_information"][0]["city"] == "Évreux"
     # Who did it: the event and the history name the agent.
     event = OrderEvent.objects.filter(line=line, action="line_saved").latest("pk")
-    assert event.user == agent and "Correction in the admin" in event.message
+    assert event.user == agent and "Correction in the admin" in event.message_text
     assert line.history.filter(customer_order_name="Corrigé par le back office").earliest(
         "history_date"
     ).history_user == (agent)
@@ -393,7 +393,7 @@ def test_a_draft_session_is_deleted_by_a_superuser_only(client):
     url = reverse("admin:orders_ordersession_delete", args=[draft.pk])
     client.force_login(back_office_user())
     # Its events would go with it: audit rows are not deleted by staff.
-    assert "order event" in client.get(url).content.decode()
+    assert "history event" in client.get(url).content.decode()
     assert client.post(url, {"post": "yes"}).status_code == 403
     client.force_login(superuser())
     assert client.post(url, {"post": "yes"}).status_code == 302
@@ -425,7 +425,7 @@ def test_events_are_read_only_for_staff_and_deletable_by_a_superuser(client, con
 
 
 def test_state_changes_are_read_only_for_staff(client, confirmed_session):
-    services.confirm_session(user=confirmed_session.owner, session=confirmed_session)
+    services.request_confirmation(user=confirmed_session.owner, session=confirmed_session)
     line = confirmed_session.lines.get()
     assert line.state_changes.exists()
     client.force_login(back_office_user())
@@ -483,7 +483,7 @@ def test_a_superuser_reverts_through_the_service(client, confirmed_session):
 
 
 def test_resync_action_reads_states_back_from_covage(client, confirmed_session):
-    services.confirm_session(user=confirmed_session.owner, session=confirmed_session)
+    services.request_confirmation(user=confirmed_session.owner, session=confirmed_session)
     OrderSession.objects.filter(pk=confirmed_session.pk).update(remote_state="in_progress")
     OrderLine.objects.filter(session=confirmed_session).update(remote_state="in_progress")
     client.force_login(back_office_user())
@@ -492,7 +492,7 @@ def test_resync_action_reads_states_back_from_covage(client, confirmed_session):
         {"action": "resync_from_covage", "_selected_action": [confirmed_session.pk]},
         follow=True,
     )
-    assert "1 session(s) queued for a resync." in response.content.decode()
+    assert "1 session queued for a resync." in response.content.decode()
     confirmed_session.refresh_from_db()
     assert confirmed_session.remote_state == "completed"  # read back from the sandbox
     assert confirmed_session.lines.get().order_reference
@@ -540,7 +540,7 @@ def test_sessions_needing_attention_are_listed_and_resolved_from_the_admin(
         follow=True,
     )
     assert response.status_code == 200
-    assert "1 session(s) queued again" in response.content.decode()
+    assert "1 session queued again" in response.content.decode()
     session.refresh_from_db()
     assert session.attention_since is None and session.attention_reason == ""
     line.refresh_from_db()

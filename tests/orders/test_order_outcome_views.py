@@ -41,7 +41,7 @@ def test_progress_then_final_states_and_rejection_reasons(sandbox_url, client, s
     assert 'hx-trigger="every 5s"' in body  # Covage is deciding: keep asking
     # The history rides along out of band, so the events of the tasks show up too.
     history = body[body.index('id="session-history"') :]
-    assert 'hx-swap-oob="true"' in history[:200] and "Confirmed at covage" in history
+    assert 'hx-swap-oob="true"' in history[:200] and "Confirmed at Covage" in history
 
     settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "CONFIRM_DELAY": 0.0}
     assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL

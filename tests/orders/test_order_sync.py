@@ -162,9 +162,9 @@ def test_ambiguous_create_finds_the_session_and_line_again(
 
 def test_confirm_refuses_incomplete_lines_and_lists_every_problem(sandbox_url, user):
     session = services.create_session(user=user)
-    assert [p.field for p in services.confirm_session(user=user, session=session)] == ["lines"]
+    assert [p.field for p in services.request_confirmation(user=user, session=session)] == ["lines"]
     line = fill_line(user, session, enni="", postcode="", option_ids=["7021"])
-    problems = services.confirm_session(user=user, session=session)
+    problems = services.request_confirmation(user=user, session=session)
     by_field = {p.field: p for p in problems}
     assert {"enni", "postcode", "cpe_networking_number", "cpe_serial_number"} <= set(by_field)
     assert by_field["enni"].step.slug == "technical"
@@ -179,9 +179,9 @@ def test_confirm_end_to_end_exactly_once(sandbox_url, user):
     session = services.create_session(user=user)
     fill_line(user, session)
     fill_line(user, session, end_customer_name="Café Noël")
-    assert services.confirm_session(user=user, session=session) == []  # task runs inline
+    assert services.request_confirmation(user=user, session=session) == []  # task runs inline
     # A second click, a second tab, a re-delivered task:
-    assert services.confirm_session(user=user, session=session) == []
+    assert services.request_confirmation(user=user, session=session) == []
     assert services.run_confirmation(session_id=session.pk) is services.ConfirmStep.POLL
     confirms = SandboxCall.objects.filter(method="PATCH", path__endswith="/confirm/")
     assert confirms.count() == 1
@@ -208,7 +208,7 @@ def test_a_lost_confirm_answer_is_read_back_not_repeated(
         "TIMEOUT_RATE": 1.0,
         "TIMEOUT_SECONDS": 1.0,
     }
-    services.confirm_session(user=user, session=session)  # the inline task's confirm times out
+    services.request_confirmation(user=user, session=session)  # the inline task's confirm times out
     settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "TIMEOUT_RATE": 0.0}
     # The task waits until the lost attempt can no longer be in flight, then reads back.
     deadline = time.monotonic() + 10
@@ -232,7 +232,7 @@ def test_rejected_lines_get_their_errors_and_can_be_copied(sandbox_url, user):
     OrderLine.objects.filter(pk=bad.pk).update(version=bad.version + 1)
     services.sync_session(session_id=session.pk)
     bad.refresh_from_db()
-    problems = services.confirm_session(user=user, session=session)
+    problems = services.request_confirmation(user=user, session=session)
     assert [p.field for p in problems] == ["insee_code"]
     # Force it through to see Covage reject it: confirm at the service level bypassing ours.
     OrderSession.objects.filter(pk=session.pk).update(
@@ -258,7 +258,7 @@ def test_rejected_lines_get_their_errors_and_can_be_copied(sandbox_url, user):
 def test_created_orders_are_followed_until_delivered(sandbox_url, user, settings):
     session = services.create_session(user=user)
     fill_line(user, session)
-    services.confirm_session(user=user, session=session)
+    services.request_confirmation(user=user, session=session)
     assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
     line = session.lines.get()
     assert services.track_orders() == 1

@@ -20,6 +20,7 @@ from covage.schemas import Enni, Project
 from orders import forms, referentials, tasks
 from orders.models import OrderSession, ReferentialSnapshot
 from orders.schedule import REFERENTIALS_EVERY, REFERENTIALS_NAME, ensure_default_schedule
+from orders.services.errors import RemoteUnavailable
 from orders.services.referentials import missing_referentials, refresh_referentials
 
 PROJECTS = ReferentialSnapshot.Name.PROJECTS
@@ -82,7 +83,7 @@ def test_a_failed_refresh_keeps_the_lists_stored_and_says_why(sandbox_url, setti
     settings.COVAGE_API_URL = "http://127.0.0.1:9"
     settings.COVAGE_TOKEN_URL = "http://127.0.0.1:9/token"
     settings.COVAGE_MAX_RETRIES = 0
-    with pytest.raises(CovageUnavailable):
+    with pytest.raises(RemoteUnavailable):
         refresh_referentials()
     row = snapshot(PROJECTS)
     assert row.refreshed_at == stored_at and row.checked_at > stored_at
@@ -94,7 +95,7 @@ def test_a_failed_refresh_keeps_the_lists_stored_and_says_why(sandbox_url, setti
 @pytest.mark.django_db
 def test_one_list_failing_does_not_hold_back_the_other():
     client = FakeClient(projects=[Project(code="PRJ-NEW", end_date=dt.date(2030, 1, 31))])
-    with pytest.raises(CovageUnavailable):
+    with pytest.raises(RemoteUnavailable):
         refresh_referentials(client=client)  # type: ignore[arg-type]
     assert [project.code for project in referentials.projects().items] == ["PRJ-NEW"]
     assert not referentials.all_ennis().available

@@ -163,7 +163,7 @@ def test_a_lost_confirmation_is_settled_from_an_export_not_repeated(
     session = services.create_session(user=user)
     fill_line(user, session)
     faults(settings, TIMEOUT_RATE=1.0, TIMEOUT_SECONDS=1.0)
-    assert services.confirm_session(user=user, session=session) == []
+    assert services.request_confirmation(user=user, session=session) == []
     faults(settings, TIMEOUT_RATE=0.0)
     confirms = SandboxCall.objects.filter(method="PATCH", path__endswith="/confirm/")
     settled_sandbox_calls(confirms, 1)
@@ -185,7 +185,7 @@ def test_a_confirmation_that_never_arrived_is_sent_once_more(documented_only, us
     session = services.create_session(user=user)
     fill_line(user, session)
     faults(settings, ERROR_RATE=1.0)
-    assert services.confirm_session(user=user, session=session) == []
+    assert services.request_confirmation(user=user, session=session) == []
     faults(settings, ERROR_RATE=0.0)
     past_the_in_flight_window(OrderSession, session.pk, "confirm_attempted_at")
     # The export shows the session still "created": the confirmation is sent again (inline).
@@ -256,7 +256,7 @@ def test_a_session_unknown_to_covage_ends_the_confirmation_with_the_reason(
     fill_line(user, session)
     session.refresh_from_db()
     ProductOrder.objects.filter(uid=session.covage_id).delete()
-    assert services.confirm_session(user=user, session=session) == []
+    assert services.request_confirmation(user=user, session=session) == []
     session.refresh_from_db()
     assert session.sync_status == SyncStatus.SYNC_FAILED
     assert session.confirm_requested_at is None

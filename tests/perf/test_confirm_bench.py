@@ -178,7 +178,7 @@ def test_confirm_bench(transactional_db: None, tmp_path: Path) -> None:
             since = timezone.now()
             started = time.perf_counter()
             for session in sessions:
-                assert services.confirm_session(user=user, session=session) == []
+                assert services.request_confirmation(user=user, session=session) == []
             clicked = time.perf_counter() - started
             ids = [session.pk for session in sessions]
             wait_until(
@@ -207,7 +207,7 @@ def test_confirm_bench(transactional_db: None, tmp_path: Path) -> None:
         f"\n--- confirm benchmark: {SESSIONS} sessions x {LINES} lines, "
         f"{LATENCY_MS} ms sandbox latency, {CONCURRENCY} worker slots ---\n"
         f"build drafts through the services: {built:.1f} s ({purged} queued syncs purged)\n"
-        f"confirm clicks (services.confirm_session x {SESSIONS}): {clicked:.1f} s\n"
+        f"confirm clicks (services.request_confirmation x {SESSIONS}): {clicked:.1f} s\n"
         f"wall time, first click to last final session: {wall:.1f} s\n"
         f"API calls during it: {calls} {by_method}\n"
         f"latency bound = {calls} x {LATENCY_MS} ms / {CONCURRENCY} = {bound:.1f} s\n"

@@ -28,7 +28,7 @@ def build_sessions(user: Any, *, sessions: int, lines: int | list[int]) -> list[
 
 def confirm_all(user: Any, sessions: list[OrderSession]) -> None:
     for session in sessions:
-        problems = services.confirm_session(user=user, session=session)
+        problems = services.request_confirmation(user=user, session=session)
         assert problems == [], f"session {session.pk} refused locally: {problems}"
 
 

@@ -181,7 +181,7 @@ def test_a_second_click_while_the_worker_confirms_sends_nothing_more(
     [session] = build_sessions(user, sessions=1, lines=2)
     settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "LATENCY_MS": 200}
     confirm_all(user, [session, session])  # two clicks
-    assert services.confirm_session(user=user, session=session) == []  # a second tab
+    assert services.request_confirmation(user=user, session=session) == []  # a second tab
     wait_until(
         lambda: all_final([session.pk]),
         timeout=FINAL_WAIT,

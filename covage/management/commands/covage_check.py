@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from covage.client import CovageClient
 from covage.errors import (
@@ -20,39 +22,48 @@ from covage.errors import (
     CovageUnavailable,
 )
 
+SERVER_ERROR = gettext_noop("Covage is unavailable right now (server error): try again later.")
+
 
 def _hint_for(error: CovageError, *, stage: str) -> str:
     url_setting = "COVAGE_TOKEN_URL" if stage == "token" else "COVAGE_API_URL"
     if isinstance(error, CovageUnavailable):
         if error.reason == "dns":
-            return f"The host name in {url_setting} does not resolve: check its spelling and DNS."
+            return _(
+                "The host name in %(setting)s does not resolve: check its spelling and DNS."
+            ) % {"setting": url_setting}
         if error.reason in ("connect", "connection"):
-            return f"Check {url_setting} and that the server runs and is reachable from here."
+            return _("Check %(setting)s and that the server runs and is reachable from here.") % {
+                "setting": url_setting
+            }
         if error.reason in ("connect_timeout", "read_timeout"):
-            return (
-                f"Nothing answered in time: check {url_setting}, firewalls and proxies, or "
-                "raise COVAGE_CONNECT_TIMEOUT / COVAGE_READ_TIMEOUT."
-            )
-        return "Covage is unavailable right now (server error): try again later."
+            return _(
+                "Nothing answered in time: check %(setting)s, firewalls and proxies, or raise "
+                "COVAGE_CONNECT_TIMEOUT / COVAGE_READ_TIMEOUT."
+            ) % {"setting": url_setting}
+        return _(SERVER_ERROR)
     if isinstance(error, CovageAuthenticationError):
         if stage == "token":
-            return "Check COVAGE_USERNAME and COVAGE_PASSWORD (and COVAGE_CLIENT_ID)."
-        return (
+            return _("Check COVAGE_USERNAME and COVAGE_PASSWORD (and COVAGE_CLIENT_ID).")
+        return _(
             "The token was issued but the API refused it: COVAGE_TOKEN_URL and COVAGE_API_URL "
             "probably belong to different Covage environments."
         )
     if isinstance(error, CovagePermissionDenied):
-        return "The account lacks rights for this API: ask Covage to grant them."
+        return _("The account lacks rights for this API: ask Covage to grant them.")
     if isinstance(error, CovageNotFound):
-        return f"Wrong base URL: check {url_setting}."
+        return _("Wrong base URL: check %(setting)s.") % {"setting": url_setting}
     if isinstance(error, CovageRateLimited):
-        return f"Covage limits the request rate: retry in {error.retry_after:.0f} s."
+        return _("Covage limits the request rate: retry in %(seconds)s s.") % {
+            "seconds": f"{error.retry_after:.0f}"
+        }
     if error.status is not None and error.status >= 500:
-        return "Covage is unavailable right now (server error): try again later."
-    return f"Check {url_setting}: it may not point to the Covage API."
+        return _(SERVER_ERROR)
+    return _("Check %(setting)s: it may not point to the Covage API.") % {"setting": url_setting}
 
 
 class Command(BaseCommand):
+    # Not translated, as Django's own commands' help is not.
     help = "Check that the Covage credentials and API answer (read-only: a token, a project list)."
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,23 +74,35 @@ class Command(BaseCommand):
             client.close()
 
     def _check(self, client: CovageClient) -> None:
-        username = settings.COVAGE_USERNAME
-        token_url = settings.COVAGE_TOKEN_URL
-        api_url = settings.COVAGE_API_URL
+        values = {
+            "user": settings.COVAGE_USERNAME,
+            "token_url": settings.COVAGE_TOKEN_URL,
+            "api_url": settings.COVAGE_API_URL,
+        }
         try:
             # A real login, not the cached token: this checks the credentials themselves.
             client.tokens.login()
         except CovageError as error:
-            self._fail("token", f"no token for user '{username}' at {token_url}", error)
-        self.stdout.write(f"OK token: obtained for user '{username}' at {token_url}")
+            self._fail("token", _("no token for user '%(user)s' at %(token_url)s") % values, error)
+        self.stdout.write(_("OK token: obtained for user '%(user)s' at %(token_url)s") % values)
 
         try:
             projects = client.list_projects()
         except CovageError as error:
-            self._fail("API", f"listing projects at {api_url} failed", error)
-        self.stdout.write(f"OK API: {len(projects)} projects at {api_url}")
+            self._fail("API", _("listing projects at %(api_url)s failed") % values, error)
+        self.stdout.write(
+            ngettext(
+                "OK API: %(count)d project at %(api_url)s",
+                "OK API: %(count)d projects at %(api_url)s",
+                len(projects),
+            )
+            % {**values, "count": len(projects)}
+        )
 
     def _fail(self, stage: str, what: str, error: CovageError) -> NoReturn:
-        self.stderr.write(f"FAIL {stage}: {what}: {error}")
-        self.stderr.write(f"  hint: {_hint_for(error, stage=stage.lower())}")
-        raise CommandError(f"Covage check failed at the {stage} step.")
+        self.stderr.write(
+            _("FAIL %(stage)s: %(what)s: %(error)s")
+            % {"stage": stage, "what": what, "error": error}
+        )
+        self.stderr.write(_("  hint: %(hint)s") % {"hint": _hint_for(error, stage=stage.lower())})
+        raise CommandError(_("Covage check failed at the %(stage)s step.") % {"stage": stage})

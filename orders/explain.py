@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orders.models import LineContact, LineTerminationError, OrderLine
+from orders import catalogue
+from orders.models import LineTerminationError
 from orders.steps import Step, split_property_path, step_for_field
 
 _MESSAGES = {
@@ -28,11 +29,8 @@ class Explanation:
 
 
 def field_label(field: str, contact_index: int | None) -> str:
-    model = LineContact if contact_index is not None else OrderLine
-    try:
-        return str(model._meta.get_field(field).verbose_name)
-    except Exception:
-        return field.replace("_", " ").capitalize()
+    # The one catalogue of labels (orders/catalogue.py), as the forms and the check page say.
+    return catalogue.label(field, contact=contact_index is not None)
 
 
 def explain(error: LineTerminationError) -> Explanation:

@@ -112,7 +112,9 @@ def create_session(account: SandboxAccount, fields: dict[str, str]) -> ProductOr
     return ProductOrder.objects.create(account=account, **fields)
 
 
-def create_line(account: SandboxAccount, session_uid: str, fields: dict[str, Any]) -> ProductOrder:
+def create_line(
+    account: SandboxAccount, session_uid: str, fields: dict[str, Any]
+) -> ProductOrderItem:
     with transaction.atomic():
         session = get_session(account, session_uid, lock=True)
         _require_created(session)
@@ -292,7 +294,7 @@ def resolve_due(account: SandboxAccount) -> None:
 # --- Order tracking -----------------------------------------------------------------------------
 
 
-def created_orders(account: SandboxAccount):  # type: ignore[no-untyped-def]
+def created_orders(account: SandboxAccount):
     return (
         ProductOrderItem.objects.filter(product_order__account=account)
         .exclude(order_reference="")

@@ -16,7 +16,7 @@ TASK = r"(?P<task_id>[^/]+)"
 REF = r"(?P<reference>[^/]+)"
 
 
-def route(pattern: str, view, name: str) -> URLPattern:  # type: ignore[no-untyped-def]
+def route(pattern: str, view, name: str) -> URLPattern:
     return re_path(rf"^{pattern}/?$", view, name=name)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,7 +41,7 @@ from covage.sandbox.payloads import (
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[..., HttpResponse]
+Handler = Callable[..., HttpResponseBase]
 
 
 def undocumented(handler: Handler) -> Handler:
@@ -85,14 +86,14 @@ def api_view(handlers: dict[str, Handler]) -> Handler:
 
     @csrf_exempt
     @login_not_required
-    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
         started = time.monotonic()
         username = ""
         status = 500
         try:
             authenticated = authenticate(request)
             if isinstance(authenticated, AuthFailure):
-                response: HttpResponse = detail(authenticated.message, 401)
+                response: HttpResponseBase = detail(authenticated.message, 401)
                 response["WWW-Authenticate"] = 'Bearer realm="covage"'
             else:
                 username = authenticated.username
@@ -110,7 +111,7 @@ def _serve(
     account: SandboxAccount,
     handlers: dict[str, Handler],
     kwargs: dict[str, Any],
-) -> HttpResponse:
+) -> HttpResponseBase:
     rolled = faults.roll()
     faults.sleep_latency()
     if rolled.rate_limited:
@@ -231,7 +232,9 @@ def export_status(request: HttpRequest, account: SandboxAccount, task_id: str) -
     return json_response(exports.task_status(exports.get_task(account, task_id)))
 
 
-def export_download(request: HttpRequest, account: SandboxAccount, task_id: str) -> HttpResponse:
+def export_download(
+    request: HttpRequest, account: SandboxAccount, task_id: str
+) -> HttpResponseBase:
     task = exports.get_task(account, task_id)
     if not exports.is_downloadable(task):
         return detail("File not found: the export is not finished or has failed.", 404)

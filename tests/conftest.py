@@ -34,7 +34,7 @@ def django_db_modify_db_settings(
 @pytest.fixture(autouse=True)
 def _english_unless_asked(settings: Any) -> None:
     """The suite reads the English texts (the msgids); a new installation defaults to French,
-    which tests/portal/test_languages.py proves, and the French tests ask for it."""
+    which tests/portal/test_page_languages.py proves, and the French tests ask for it."""
     settings.LANGUAGE_CODE = "en"
 
 

@@ -123,7 +123,7 @@ def test_a_label_is_the_same_in_the_history(line: OrderLine) -> None:
         version=line.version,
     )
     event = OrderEvent.objects.filter(line=line, action="line_saved").latest("pk")
-    assert event.message == "Offer: Quote item identifier, Your line reference"
+    assert event.message_text == "Offer: Quote item identifier, Your line reference"
 
 
 def test_a_covage_error_on_a_field_not_on_the_form_is_named_by_its_label(line: OrderLine) -> None:

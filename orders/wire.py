@@ -122,8 +122,8 @@ def store_histories(pairs: list[tuple[OrderLine, schemas.OrderLine]]) -> None:
             for e in line.termination_errors.all().only("code", "property_path", "value")
         }
         for error in remote.termination_error:
-            key = (error.code, error.property_path, error.value)
-            if key not in known:
+            error_key = (error.code, error.property_path, error.value)
+            if error_key not in known:
                 LineTerminationError.objects.create(
                     line=line, code=error.code, property_path=error.property_path, value=error.value
                 )

@@ -86,7 +86,7 @@ def weekly_chart(bars: list[WeekBar]) -> Chart:
     labels: list[Label] = []
     for index, bar in enumerate(bars):
         x = MARGIN_LEFT + index * slot + (slot - bar_width) / 2
-        y = MARGIN_TOP + plot_height
+        y = float(MARGIN_TOP + plot_height)
         week = formats.date_format(bar.week, "d/m")
         for outcome in OUTCOMES:
             count = bar.values.get(outcome, 0)

@@ -11,18 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from dashboard import queues
 from dashboard.selectors import DEFAULT_SORT
 
-STATE_CHOICES = [
+# Covage's own state names, shown as Covage writes them (as everywhere in the portal).
+LINE_STATES = (
+    "created",
+    "in_progress",
+    "acknowledged",
+    "held_adv_validation",
+    "rejected_creation",
+    "technical_error",
+)
+ORDER_STATES = ("confirmed", "in_progress", "active", "cancelled", "rejected", "terminated")
+STATE_CHOICES: list[tuple[Any, Any]] = [
     ("", _("Any state")),
-    ("created", _("created")),
-    ("in_progress", _("in_progress")),
-    ("acknowledged", _("acknowledged")),
-    ("held_adv_validation", _("held_adv_validation")),
-    ("rejected_creation", _("rejected_creation")),
-    ("technical_error", _("technical_error")),
-    ("confirmed", _("confirmed (order)")),
-    ("active", _("active (order)")),
-    ("cancelled", _("cancelled (order)")),
-    ("terminated", _("terminated (order)")),
+    (_("Line state at Covage"), [(state, state) for state in LINE_STATES]),
+    (_("Order state"), [(state, state) for state in ORDER_STATES if state != "in_progress"]),
 ]
 
 SORT_CHOICES = [

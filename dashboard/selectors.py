@@ -56,7 +56,7 @@ def is_back_office_cached(user: Viewer) -> bool:
     if cached is None:
         cached = is_back_office(user)
         if user.is_authenticated:
-            user._dashboard_back_office = cached  # type: ignore[union-attr]
+            setattr(user, "_dashboard_back_office", cached)  # noqa: B010
     return bool(cached)
 
 
@@ -186,8 +186,8 @@ def confirmed_per_week(
     bars = {
         first + dt.timedelta(weeks=i): WeekBar(first + dt.timedelta(weeks=i)) for i in range(weeks)
     }
-    for bar in bars.values():
-        bar.values = dict.fromkeys(OUTCOMES, 0)
+    for each in bars.values():
+        each.values = dict.fromkeys(OUTCOMES, 0)
     for confirmed_at, remote_state in rows.iterator(chunk_size=2000):
         bar = bars.get(week_start(timezone.localdate(confirmed_at)))
         if bar is not None:

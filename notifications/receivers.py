@@ -12,11 +12,15 @@ from django.db.models.signals import post_save
 
 logger = logging.getLogger(__name__)
 
+# The order events that may call for a notification (notify_for_event decides); the others
+# cost nothing here.
+NOTIFYING_ACTIONS = frozenset({"line_state", "session_state", "order_state", "needs_attention"})
+
 
 def _on_order_event(
     sender: type, instance: Any, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
-    if not created or raw:
+    if not created or raw or instance.action not in NOTIFYING_ACTIONS:
         return
     from notifications.services.create import notify_for_event
 

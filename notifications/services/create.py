@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -25,13 +25,13 @@ logger = logging.getLogger(__name__)
 DELIVERED_STATES = frozenset({schemas.ORDER_ACTIVE, schemas.ORDER_COMPLETED})
 
 
-def preference_for(user: AbstractBaseUser) -> NotificationPreference:
+def preference_for(user: User) -> NotificationPreference:
     """The user's stored preferences, or the defaults (every event, at once) unsaved."""
     found = NotificationPreference.objects.filter(user=user).first()
-    return found or NotificationPreference(user=user)  # type: ignore[misc]
+    return found or NotificationPreference(user=user)
 
 
-def back_office_users() -> list[AbstractBaseUser]:
+def back_office_users() -> list[User]:
     users = get_user_model().objects.filter(
         Q(groups__name=BACK_OFFICE) | Q(is_superuser=True), is_active=True
     )
@@ -40,7 +40,7 @@ def back_office_users() -> list[AbstractBaseUser]:
 
 def notify(
     *,
-    users: Iterable[AbstractBaseUser | None],
+    users: Iterable[User | None],
     kind: str,
     key: str,
     params: Mapping[str, Any] | None = None,
@@ -131,7 +131,7 @@ def notify_for_event(event: OrderEvent) -> list[Notification]:
     return []
 
 
-def export_recipients(job: ExportJob) -> list[AbstractBaseUser]:
+def export_recipients(job: ExportJob) -> list[User]:
     """Who asked: the requester; a scheduled export's readers are the back office. The
     portal's own checks tell nobody."""
     if job.trigger == ExportJob.Trigger.MANUAL:
@@ -152,7 +152,7 @@ def notify_export(job: ExportJob, *, ready: bool) -> list[Notification]:
     )
 
 
-def mark_read(*, user: AbstractBaseUser, ids: Iterable[int]) -> int:
+def mark_read(*, user: User, ids: Iterable[int]) -> int:
     from django.utils import timezone
 
     return Notification.objects.filter(user=user, pk__in=list(ids), read_at__isnull=True).update(

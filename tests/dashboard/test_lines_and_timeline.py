@@ -168,3 +168,36 @@ def test_chart_data():
     assert next(b for b in active.buckets if b.count).low_days == 7
     # Another user's data is not in these charts.
     assert selectors.lead_time_to_active(sales_user()).count == 0
+
+
+def test_delivered_and_cancelled_orders_show_covages_dates(client):
+    owner = sales_user()
+    session = confirmed_session(owner)
+    now = timezone.now()
+    delivered = make_line(
+        session,
+        remote_state="acknowledged",
+        order_reference="CMD_D",
+        tracking_state="active",
+        completion_date=now - dt.timedelta(days=20),
+        delivered_at=now - dt.timedelta(days=1),
+    )
+    cancelled = make_line(
+        session,
+        remote_state="acknowledged",
+        order_reference="CMD_C",
+        tracking_state="cancelled",
+        cancellation_date=now,
+        cancellation_reason="Client parti",
+    )
+    draft = make_line(make_session(owner))
+    client.force_login(owner)
+    body = client.get(reverse("orders:line", args=[session.pk, delivered.pk])).content.decode()
+    assert "Delivered: the service is active" in body
+    assert "to come" not in body
+    assert "Order created at Covage (completion date)" in body
+    body = client.get(reverse("orders:line", args=[session.pk, cancelled.pk])).content.decode()
+    assert "Cancelled: Client parti" in body
+    assert "to come" not in body
+    body = client.get(reverse("orders:line", args=[draft.session_id, draft.pk])).content.decode()
+    assert "Production of the order" not in body

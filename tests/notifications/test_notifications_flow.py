@@ -208,3 +208,10 @@ def test_a_straggler_immediate_email_goes_with_the_next_digest():
     assert send_digests.run() == 1
     note.refresh_from_db()
     assert note.emailed_at is not None
+
+
+def test_the_hourly_digest_is_scheduled():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="notifications.tasks.send_digests")
+    assert task.crontab.minute == "0" and task.crontab.hour == "*"

@@ -15,6 +15,7 @@ import statistics
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -78,6 +79,11 @@ def seed(owner) -> None:
         ],
         batch_size=2000,
     )
+    if connection.vendor == "postgresql":
+        # A live database has statistics (autovacuum); freshly bulk-loaded tables have none
+        # until it runs, and the planner then guesses badly.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def page_times(client: Client) -> list[float]:
@@ -105,6 +111,7 @@ def test_dashboard_page_time_with_many_lines(settings) -> None:
     verdict = "met" if max(sales_median, back_office_median) <= GOAL_MS else "MISSED"
     print(
         f"\ndashboard: median {sales_median:.0f} ms (salesperson), "
-        f"{back_office_median:.0f} ms (back office) with {LINES} lines, {RUNS} runs; "
+        f"{back_office_median:.0f} ms (back office) with {LINES} lines on {connection.vendor}, "
+        f"{RUNS} runs; "
         f"goal {GOAL_MS:.0f} ms: {verdict}"
     )

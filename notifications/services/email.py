@@ -105,6 +105,8 @@ def send_digests(*, now: dt.datetime | None = None) -> int:
         )
         user = notifications[0].user
         if not user.email:
+            # No address any more: nothing to send, now or later.
+            Notification.objects.filter(pk__in=taken).update(email_due=False, emailed_at=None)
             continue
         preference = preference_for(user)
         try:

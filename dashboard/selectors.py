@@ -24,7 +24,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, NullIf, TruncDate
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -389,8 +388,3 @@ def sessions_for_queue(user: Viewer, queue: str) -> QuerySet[OrderSession]:
         sessions = sessions.filter(queues.session_queue(queue))
     live = Q(lines__deleted_at__isnull=True)
     return sessions.annotate(line_count=Count("lines", filter=live)).order_by("-created_at", "-pk")
-
-
-def line_for_timeline(user: Viewer, line_pk: int) -> OrderLine:
-    """One visible line with its steps, or Http404."""
-    return get_object_or_404(with_steps(visible_lines(user)), pk=line_pk)

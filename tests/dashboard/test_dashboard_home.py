@@ -148,3 +148,17 @@ def test_home_needs_a_login(client):
 def test_dashboard_changes_nothing_on_post(client):
     client.force_login(sales_user())
     assert client.post(reverse("home")).status_code == 405
+
+
+def test_chart_coordinates_stay_numbers_in_french(client):
+    """French writes 12,5: an SVG coordinate must stay 12.5, or the chart breaks."""
+    sophie = sales_user()
+    session = confirmed_session(sophie)
+    for _ in range(3):
+        make_line(session, remote_state="acknowledged")
+    rejected_line(session)
+    client.force_login(sophie)
+    body = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<html lang="fr">' in body
+    assert "<rect" in body
+    assert not re.search(r'\b(?:x|y|width|height)="-?\d+,\d', body)

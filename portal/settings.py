@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "orders",
     "exports",
     "reconciliation",
+    "dashboard",
+    "notifications",
 ]
 
 if IS_PRODUCTION:
@@ -413,3 +415,22 @@ EXPORT_START_STALE_SECONDS = env_int("EXPORT_START_STALE_SECONDS", 300)
 # The sweeper (every minute) re-queues work stalled for longer than this.
 ORDERS_SWEEPER_GRACE_SECONDS = env_int("ORDERS_SWEEPER_GRACE_SECONDS", 120)
 EXPORT_DOWNLOAD_STALE_SECONDS = env_int("EXPORT_DOWNLOAD_STALE_SECONDS", 900)
+
+# --- E-mail (notifications, issue 14) -------------------------------------------------------
+# The console backend (e-mails printed by the worker) unless an SMTP host is given.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_HOST else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST) and not env_bool("EMAIL_USE_SSL"))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Covage portal <portal@localhost>")
+# Links in e-mails point here (no request to read the host from in a worker).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")

@@ -126,7 +126,7 @@ def search(query: str, *, limit: int = MAX_RESULTS) -> list[Address]:
         # The read timeout bounds each wait for bytes; the deadline bounds them all.
         with requests.get(
             url,
-            params={"q": query, "limit": limit},
+            params={"q": query, "limit": str(limit)},
             timeout=(budget / 2, budget / 2),
             stream=True,
             headers={"Accept": "application/json"},

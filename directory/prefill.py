@@ -100,10 +100,10 @@ def apply(*, user: User, line: OrderLine, post: QueryDict) -> tuple[QueryDict, s
         values[f"{CONTACT_ENTRIES}-{number}-ORDER"] = str(number + 1)
         values[total_key] = str(number + 1)
     elif name == USE_SITE:
-        customer = selectors.customer_for_line(line)
-        if customer is None:
+        owner = selectors.customer_for_line(line)
+        if owner is None:
             raise LookupError(raw)
-        values = site_values(selectors.site(customer, raw))
+        values = site_values(selectors.site(owner, raw))
     elif name == USE_ADDRESS:
         address = Address.from_json(raw)
         if address is None:

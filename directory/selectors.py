@@ -65,12 +65,14 @@ def visible_contacts(user: User) -> QuerySet[DirectoryContact]:
     contacts = DirectoryContact.objects.all()
     if is_back_office(user):
         return contacts
-    own_lines = LineContact.objects.filter(line__session__owner=user, line__deleted_at__isnull=True)
+    own_lines = LineContact.objects.filter(
+        line__session__owner_id=user.pk, line__deleted_at__isnull=True
+    )
     on_own_line = own_lines.filter(
         Q(contact1_email_address__iexact=OuterRef("email_address"))
         | Q(contact2_email_address__iexact=OuterRef("email_address"))
     )
-    return contacts.filter(Q(created_by=user) | (~Q(email_address="") & Exists(on_own_line)))
+    return contacts.filter(Q(created_by_id=user.pk) | (~Q(email_address="") & Exists(on_own_line)))
 
 
 def contacts_of(user: User, customer: EndCustomer) -> list[DirectoryContact]:

@@ -794,7 +794,7 @@ ENTRY_ORDER = _("Position")
 ENTRY_REMOVE = _("Remove this entry")
 
 
-class BaseContactEntryFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseContactEntryFormSet(forms.BaseFormSet):  # type: ignore[type-arg,unused-ignore]
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         if "ORDER" in form.fields:
@@ -812,7 +812,7 @@ class BaseContactEntryFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
             existing = index < self.initial_form_count()
             if cleaned.get("DELETE"):
                 continue
-            person = form.person()  # type: ignore[attr-defined]
+            person = form.person() if isinstance(form, ContactEntryForm) else {}
             if not existing and not any(person.values()):
                 continue
             order = cleaned.get("ORDER")
@@ -872,7 +872,8 @@ def contact_entries(
     formset = formset_class(data, initial=initial, prefix=CONTACT_ENTRIES)
     if data is not None and not formset.management_form.is_valid():
         return None  # not the page's formset: its entries are left as they are
-    return formset  # type: ignore[no-any-return]
+    assert isinstance(formset, BaseContactEntryFormSet)
+    return formset
 
 
 class AddressForm(StepForm):

@@ -114,7 +114,7 @@ def record(
 
 
 def _normalised(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = EDITABLE[model]  # type: ignore[index]
+    allowed = EDITABLE[model]  # type: ignore[index,unused-ignore]
     unknown = set(values) - set(allowed)
     if unknown:
         raise ValueError(f"Not fields of a directory entry: {sorted(unknown)}")

@@ -10,15 +10,6 @@ import pytest
 from orders import services as order_services
 from orders.services.drafts import save_line
 
-SITE = {
-    "street_number": "4",
-    "street_number_extension": "B",
-    "street_name": "Rue Andreï Sakharov",
-    "postcode": "76130",
-    "city": "Mont-Saint-Aignan",
-    "insee_code": "76451",
-}
-
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import SITE
+from directory_data import SITE
 from django.urls import reverse
 from factories import sales_user
 
@@ -231,7 +231,7 @@ def test_a_wrong_value_in_a_picked_address_is_shown_on_its_field(client, seller,
 
 
 def test_the_address_step_offers_the_sites_of_the_line_customer(client, seller, known, make_line):
-    customer, site, _contact = known
+    _customer, site, _contact = known
     line = make_line(seller, line={"end_customer_name": "BOULANGERIE CA DEMENAGE"})
     page = client.get(step_url(line, "address")).content.decode()
     assert f'name="directory_site" value="{site.pk}"' in page

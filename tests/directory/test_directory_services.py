@@ -4,7 +4,7 @@ visibility of contacts, the back office's merge and delete, and the history's au
 from __future__ import annotations
 
 import pytest
-from conftest import SITE
+from directory_data import SITE
 from factories import back_office_user, sales_user
 
 from directory import selectors, services

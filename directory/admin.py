@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from directory import services
 from directory.models import CustomerSite, DirectoryContact, DirectoryEvent, EndCustomer
 from directory.services.entries import CONTACT_FIELDS, CUSTOMER_FIELDS, SITE_FIELDS
+from orders import validators
 from portal.roles import is_back_office
 
 
@@ -52,9 +53,18 @@ class ServiceWrites(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class EndCustomerForm(forms.ModelForm):  # type: ignore[type-arg]
+    # Any spelling of a SIRET (with spaces): normalised, then checked.
+    siret = forms.CharField(label=_("SIRET number"), required=False, max_length=32)
+
     class Meta:
         model = EndCustomer
         fields = CUSTOMER_FIELDS
+
+    def clean_siret(self) -> str:
+        siret = validators.normalise_siret(self.cleaned_data.get("siret") or "")
+        if siret:
+            validators.validate_siret(siret)
+        return siret
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -138,6 +138,10 @@ def _normalised(model: type[models.Model], values: Mapping[str, Any]) -> dict[st
     return cleaned
 
 
+def _filled(values: Mapping[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if value not in ("", None)]
+
+
 def _check(instance: models.Model) -> None:
     try:
         instance.full_clean(exclude=["customer", "created_by"])
@@ -180,7 +184,7 @@ def create_customer(
     customer = EndCustomer(created_by=_author(user), **cleaned)
     _check(customer)
     customer.save()
-    record(user=user, action=DirectoryEvent.Action.CREATED, entry=customer, fields=cleaned)
+    record(user=user, action=DirectoryEvent.Action.CREATED, entry=customer, fields=_filled(cleaned))
     return customer
 
 
@@ -193,7 +197,7 @@ def add_site(
     )
     _check(site)
     site.save()
-    record(user=user, action=DirectoryEvent.Action.CREATED, entry=site, fields=values)
+    record(user=user, action=DirectoryEvent.Action.CREATED, entry=site, fields=_filled(values))
     return site
 
 
@@ -206,7 +210,7 @@ def add_contact(
     )
     _check(contact)
     contact.save()
-    record(user=user, action=DirectoryEvent.Action.CREATED, entry=contact, fields=values)
+    record(user=user, action=DirectoryEvent.Action.CREATED, entry=contact, fields=_filled(values))
     return contact
 
 

@@ -49,7 +49,7 @@ def test_adding_and_changing_a_customer_records_the_agent(client, agent):
         (
             "created",
             agent,
-            ["End customer name", "SIRET number", "Business code", "Billing site reference"],
+            ["End customer name", "SIRET number"],
         ),
         ("changed", agent, ["Business code"]),
     ]

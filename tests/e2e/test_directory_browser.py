@@ -230,3 +230,11 @@ def test_a_new_site_of_a_directory_customer_in_ten_values_from_the_keyboard(page
         f"{effort.tabs} Tab presses; 0 mouse clicks."
     )
     assert len(effort.values) <= 10
+
+    # The directory's own page, from its search: the customer and its contacts.
+    page.goto(portal + reverse("directory:list") + "?q=demenage")
+    tab_to(page, Effort(), page.get_by_role("link", name="Boulangerie Ça Déménage"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/directory/\d+/$"))
+    expect(page.get_by_text("Anne Roy")).to_be_visible()
+    assert_accessible(page, "directory entry")

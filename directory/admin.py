@@ -41,6 +41,13 @@ class ServiceWrites(admin.ModelAdmin):  # type: ignore[type-arg]
     def create(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # An entry stays with its customer: moving one is a merge (back office).
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not isinstance(obj, EndCustomer):
+            fields += ("customer",)
+        return fields
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_back_office(request.user) and super().has_delete_permission(request, obj)
 

@@ -849,6 +849,23 @@ class BaseContactEntryFormSet(forms.BaseFormSet):  # type: ignore[type-arg,unuse
                 )
 
 
+MAKE_FIRST = "first_entry"
+
+
+def with_entry_made_first(data: QueryDict) -> QueryDict:
+    """The posted customer step with the people of further entry `first_entry` (a form
+    index) swapped with the first entry's: "Make this the first entry" (the one Covage
+    needs to confirm). Anything else posted is kept as it is."""
+    raw = str(data.get(MAKE_FIRST, ""))
+    if not raw.isdigit() or f"{CONTACT_ENTRIES}-TOTAL_FORMS" not in data:
+        return data
+    swapped = data.copy()
+    for name in PERSON_FIELDS:
+        other = f"{CONTACT_ENTRIES}-{raw}-{name}"
+        swapped[name], swapped[other] = data.get(other, ""), data.get(name, "")
+    return swapped
+
+
 def contact_entries(
     line: OrderLine, data: Any = None, *, add: int = 0
 ) -> BaseContactEntryFormSet | None:

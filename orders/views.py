@@ -582,6 +582,8 @@ def line_step(
         posted, picked = prefill.apply(user=request.user, line=line, post=request.POST)
     except LookupError as exc:
         raise Http404 from exc
+    if current.slug == CUSTOMER.slug:
+        posted = forms.with_entry_made_first(posted)
     form = forms.step_form(step, line=line, data=posted)
     valid = form.is_valid()
     entries = _rebound_entries(current, line, posted)
@@ -649,7 +651,7 @@ def line_step(
             entries=_rebound_entries(current, line, posted),
             invalid=True,
         )
-    if picked:
+    if picked or request.POST.get(forms.MAKE_FIRST):
         messages.info(request, PICKED_MESSAGE)
         return redirect(
             reverse("orders:line_step", args=[session_pk, line_pk, current.slug]) + "#step-form"

@@ -199,3 +199,32 @@ def test_covage_errors_on_a_further_entry_land_on_that_entry(client, line):
     # The session page's rejection links to the entry's field.
     session = client.get(reverse("orders:session", args=[line.session_id])).content.decode()
     assert f"{step_url(line)}#id_contacts-0-contact1_email_address" in session
+
+
+def test_a_further_entry_is_made_the_first_one(client, line):
+    client.post(
+        step_url(line),
+        entries_post(
+            line, {"contact1_firstname": "Paul", "contact1_lastname": "Nguyen", "ORDER": "1"}
+        ),
+    )
+    line.refresh_from_db()
+    response = client.post(
+        step_url(line),
+        entries_post(
+            line,
+            {"contact1_firstname": "Paul", "contact1_lastname": "Nguyen", "ORDER": "1"},
+            initial=1,
+            first_entry="0",
+        ),
+    )
+    assert response.status_code == 302
+    first = LineContact.objects.get(line=line, position=0)
+    assert (first.contact1_firstname, first.contact1_lastname, first.contact1_phone_number) == (
+        "Paul",
+        "Nguyen",
+        "",
+    )
+    # The customer and the site stay the first entry's.
+    assert (first.end_customer_name, first.postcode) == ("Fromagerie Émile", "76130")
+    assert further(line) == [(1, "Léa", "+33123456789")]

@@ -780,6 +780,20 @@ class ContactEntryForm(forms.Form):
         for name in PERSON_FIELDS:
             self.fields[name] = field_for(name, **CustomerForm.overrides.get(name, {}))
         self.use_required_attribute = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        # ORDER and DELETE are added by the formset (BaseContactEntryFormSet.add_fields).
+        self.helper.layout = Layout(
+            Row(Column("contact1_firstname"), Column("contact1_lastname")),
+            Row(Column("contact1_email_address"), Column("contact1_phone_number")),
+            Row(Column("contact2_firstname"), Column("contact2_lastname")),
+            Row(Column("contact2_email_address"), Column("contact2_phone_number")),
+            Row(
+                Column("ORDER", css_class="col-sm-3"),
+                Column("DELETE", css_class="col-sm-9 pt-sm-4"),
+            ),
+        )
 
     def person(self) -> dict[str, Any]:
         """The values to save: the valid ones, and for a wrong one the value saved before."""

@@ -29,6 +29,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 MAX_TABS = 120
+SCREENSHOTS = os.environ.get("ORDER_SCREENSHOTS", "")
+
+
+def screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, name), full_page=True)
 
 
 @dataclass
@@ -182,6 +188,7 @@ def test_a_new_site_of_a_directory_customer_in_ten_values_from_the_keyboard(page
     wait_step(page, "customer")
     expect(page.locator("#id_contacts-0-contact1_firstname")).to_have_value("Anne")
     assert_accessible(page, "customer step with two contact entries")
+    screenshot(page, "directory_customer_step.png")
     # Still editable: the values are ordinary fields.
     expect(page.locator("#id_contact1_firstname")).to_be_editable()
     press(page, effort, page.get_by_role("button", name="Next", exact=True), "Next")
@@ -193,6 +200,7 @@ def test_a_new_site_of_a_directory_customer_in_ten_values_from_the_keyboard(page
     address = page.locator("#address-results button", has_text="4bis Rue Andreï Sakharov 76130")
     expect(address).to_be_visible()
     assert_accessible(page, "address step with results")
+    screenshot(page, "directory_address_step.png")
     page.keyboard.press("ArrowDown")
     expect(address).to_be_focused()
     page.keyboard.press("Enter")

@@ -1137,4 +1137,19 @@ def step_summary(line: OrderLine, step: Step) -> list[tuple[str, str, str]]:
             continue
         value = getattr(contact, name) if contact else ""
         rows.append((name, label_for(name), display_value(name, value)))
+    if step.slug == CUSTOMER.slug:
+        # The further contact entries' people, each named by its entry.
+        further = sorted(
+            (entry for entry in line.contacts.all() if entry.position > 0),
+            key=lambda entry: entry.position,
+        )
+        for form_index, entry in enumerate(further):
+            for name in PERSON_FIELDS:
+                value = display_value(name, getattr(entry, name))
+                if value:
+                    label = gettext("%(label)s (contact entry %(number)s)") % {
+                        "label": label_for(name),
+                        "number": form_index + 2,
+                    }
+                    rows.append((f"{CONTACT_ENTRIES}-{form_index}-{name}", label, value))
     return rows

@@ -228,3 +228,10 @@ def test_a_further_entry_is_made_the_first_one(client, line):
     # The customer and the site stay the first entry's.
     assert (first.end_customer_name, first.postcode) == ("Fromagerie Émile", "76130")
     assert further(line) == [(1, "Léa", "+33123456789")]
+
+
+def test_the_review_shows_the_further_entries(client, line):
+    client.post(step_url(line), entries_post(line, {"contact1_firstname": "Paul", "ORDER": "1"}))
+    page = client.get(step_url(line, "review")).content.decode()
+    assert "On-site contact first name (contact entry 2)" in page
+    assert "Paul" in page

@@ -18,6 +18,7 @@ from django.urls import reverse
 from factories import PASSWORD, sales_user
 from playwright.sync_api import expect
 
+from covage.sandbox.models import ProductOrderItem
 from directory import services as directory_services
 from orders import services as order_services
 from orders.confirmation import check_session
@@ -231,6 +232,12 @@ def test_a_new_site_of_a_directory_customer_in_ten_values_from_the_keyboard(page
         ("Anne", "76130"),
     ]
     assert (line.enni, line.vlan_reference, entries[0].longitude) == ("CN012345", 1257, 1.091502)
+    # Covage (the sandbox, over HTTP) has both contact entries, each with the site.
+    remote = ProductOrderItem.objects.get().data["related_contact_information"]
+    assert [(entry["contact1_firstname"], entry["insee_code"]) for entry in remote] == [
+        ("Gérard", "76451"),
+        ("Anne", "76451"),
+    ]
 
     print(
         f"\nEffort: {len(effort.values)} values typed or picked ({', '.join(effort.values)}); "

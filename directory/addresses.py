@@ -9,6 +9,7 @@ is typed by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ MAX_QUERY = 200
 MAX_BODY = 512 * 1024
 # The BAN refuses queries shorter than 3 characters.
 MIN_QUERY = 3
+# Answers are kept a while: typing back and forth asks the BAN once per query.
+CACHE_SECONDS = 600
 # "4bis", "4 bis", "12B", "7 ter": the number, then the extension.
 _HOUSENUMBER = re.compile(r"^\s*(\d+)\s*([^\d\s].*)?$")
 
@@ -119,6 +123,21 @@ def search(query: str, *, limit: int = MAX_RESULTS) -> list[Address]:
     query = " ".join(query.split())[:MAX_QUERY]
     if len(query) < MIN_QUERY:
         return []
+    key = (
+        "address-search:"
+        + hashlib.sha256(
+            f"{settings.ADDRESS_SEARCH_URL}|{limit}|{query.casefold()}".encode()
+        ).hexdigest()
+    )
+    cached = cache.get(key)
+    if isinstance(cached, list):
+        return [Address(**values) for values in cached]
+    found = _ask(query, limit)
+    cache.set(key, [asdict(address) for address in found], CACHE_SECONDS)
+    return found
+
+
+def _ask(query: str, limit: int) -> list[Address]:
     budget = float(settings.ADDRESS_SEARCH_TIMEOUT)
     deadline = time.monotonic() + budget
     url = settings.ADDRESS_SEARCH_URL.rstrip("/") + "/search/"

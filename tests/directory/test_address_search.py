@@ -104,3 +104,11 @@ def test_the_search_partial_says_when_the_service_is_slow(ban, settings, client)
 def test_the_search_needs_a_login(client):
     response = client.get(reverse("directory:addresses"), {"address_q": "sakharov"})
     assert response.status_code == 302
+
+
+def test_an_answer_is_kept_a_while_so_typing_back_asks_once(ban, settings):
+    first = addresses.search("quai de la fosse")
+    slow_sandbox(settings, 3.0)  # asked again, it would be too slow
+    started = time.monotonic()
+    assert addresses.search("Quai de la Fosse") == first
+    assert time.monotonic() - started < 0.2

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "reconciliation",
     "dashboard",
     "notifications",
+    "directory",
 ]
 
 if IS_PRODUCTION:
@@ -310,6 +311,17 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# --- Address search (the BAN, France's national address base) --------------------------------
+# Its /search/ API (GeoJSON). On a laptop, the sandbox's small copy of it; in production the
+# public service. The search waits at most ADDRESS_SEARCH_TIMEOUT seconds in all, once.
+ADDRESS_SEARCH_URL = env_str(
+    "ADDRESS_SEARCH_URL",
+    "https://api-adresse.data.gouv.fr"
+    if IS_PRODUCTION
+    else f"http://{env_str('COVAGE_SANDBOX_ADDR', '127.0.0.1:8001')}/ban",
+)
+ADDRESS_SEARCH_TIMEOUT = env_float("ADDRESS_SEARCH_TIMEOUT", 1.0)
+
 # --- Covage API -----------------------------------------------------------------------------
 SANDBOX_ADDR = env_str("COVAGE_SANDBOX_ADDR", "127.0.0.1:8001")
 # On a laptop the local sandbox; production names Covage's hosts (https only).
@@ -373,6 +385,7 @@ COVAGE_SANDBOX = {
     # Pads export CSVs with synthetic rows up to this size (download benchmarks).
     "EXPORT_MIN_BYTES": env_int("COVAGE_SANDBOX_EXPORT_MIN_BYTES", 0),
     # "off": the reads the documents do not describe answer 404/405, as a strict Covage would.
+    "ADDRESS_DELAY": env_float("COVAGE_SANDBOX_ADDRESS_DELAY", 0.0),
     "UNDOCUMENTED": env_str("COVAGE_SANDBOX_UNDOCUMENTED", "on"),
 }
 

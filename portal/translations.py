@@ -40,6 +40,7 @@ SOURCE_DIRS = (
     "reconciliation",
     "dashboard",
     "notifications",
+    "directory",
     "templates",
 )
 SKIPPED_PARTS = {"migrations", "__pycache__", "tests"}

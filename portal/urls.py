@@ -27,5 +27,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("exports/", include("exports.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("directory/", include("directory.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,6 +25,7 @@ PORTAL_APPS = (
     "reconciliation",
     "dashboard",
     "notifications",
+    "directory",
 )
 # The layers that must not speak to Covage: modules of these names, or inside packages of them.
 UPPER_LAYERS = {"views", "forms", "admin", "tasks"}

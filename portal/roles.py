@@ -9,17 +9,30 @@ BACK_OFFICE = "back_office"
 ROLE_GROUPS = (SALES, BACK_OFFICE)
 
 
+def _group_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The user's role groups, read once per user object: a page asks several times (the
+    view, the navbar's context processor, the selectors), and the user object lives for one
+    request."""
+    cached: frozenset[str] | None = getattr(user, "_portal_role_groups", None)
+    if cached is None:
+        cached = frozenset(
+            user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True)  # type: ignore[union-attr]
+        )
+        user._portal_role_groups = cached  # type: ignore[union-attr]
+    return cached
+
+
 def is_back_office(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Back office sees and corrects every session; superusers count as back office."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=BACK_OFFICE).exists()
+    return BACK_OFFICE in _group_names(user)
 
 
 def is_sales(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return user.is_authenticated and user.groups.filter(name=SALES).exists()
+    return user.is_authenticated and SALES in _group_names(user)
 
 
 # Apps whose models the back office may correct in the admin. "axes": the failed-login

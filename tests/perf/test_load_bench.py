@@ -2,9 +2,9 @@
 
 Salespeople simulated by Locust (tests/perf/locustfile.py, headless, as a subprocess) log in,
 list their sessions, open one, save steps of its lines, run the check and poll the lines
-table as htmx does, against gunicorn started as the Procfile's `web` line starts it (gthread,
-8 threads, one worker process; only the port differs) on the PostgreSQL test database, with
-Redis as cache and broker.
+table as htmx does, against gunicorn started as the Procfile's `web` line starts it
+(portal/gunicorn.conf.py: gthread, one process per core, 8 threads each; only the port
+differs) on the PostgreSQL test database, with Redis as cache and broker.
 
 Seeded through the services: LOAD_BENCH_SALESPEOPLE (60) sales users, each with
 LOAD_BENCH_SESSIONS (5) draft sessions of LOAD_BENCH_LINES (5) complete lines. Nothing reaches

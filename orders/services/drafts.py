@@ -128,6 +128,7 @@ def save_line(
     contact_data: dict[str, Any] | None = None,
     version: int,
     title: object = "",
+    queue: bool = True,
 ) -> OrderLine:
     """Save a line's values as a draft and queue its sync: the one write path of the step
     pages and the admin.
@@ -136,7 +137,8 @@ def save_line(
     model field name; missing ones are left as they are). The version the form was opened
     with must still be the line's: otherwise someone saved it meanwhile and this save would
     overwrite their work. `title` names where the change was made, in the event recorded
-    (a label marked for translation: the event keeps its msgid).
+    (a label marked for translation: the event keeps its msgid). A caller saving many
+    lines at once (an import) passes `queue=False` and queues the session's sync once.
     """
     unknown = (set(data) - set(EDITABLE_LINE_FIELDS)) | (
         set(contact_data or {}) - set(EDITABLE_CONTACT_FIELDS)
@@ -178,7 +180,8 @@ def save_line(
             if title
             else {"fields": fields},
         )
-        queue_sync(locked.session)
+        if queue:
+            queue_sync(locked.session)
     return locked
 
 

@@ -21,9 +21,7 @@ from orders.steps import STEPS
 
 # Every field people fill, each once ("End customer name" is both the line's and the contact
 # entry's: one column). The options are one column: ids separated by commas.
-COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(name for step in STEPS for name in step.field_names)
-)
+COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(name for step in STEPS for name in step.field_names))
 LINE_COLUMNS = frozenset(name for step in STEPS for name in step.line_fields)
 CONTACT_COLUMNS = frozenset(name for step in STEPS for name in step.contact_fields)
 

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +54,7 @@ TRUNCATED_CSV = _(
     "then send it again."
 )
 UNREADABLE_TEXT = _(
-    "The portal cannot read the characters of this file: save it as CSV UTF-8, then send it "
-    "again."
+    "The portal cannot read the characters of this file: save it as CSV UTF-8, then send it again."
 )
 EXTENSIONS = _("Send a .csv or .xlsx file.")
 
@@ -225,7 +224,7 @@ def write_xlsx(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
-    choices: dict[int, Sequence[str]],
+    choices: Mapping[int, Sequence[str]],
     title: str,
     lists_title: str,
     prompt: str,

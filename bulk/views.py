@@ -165,9 +165,7 @@ def fix_cell(
     return render(request, "bulk/partials/row.html", context)
 
 
-def confirm_import(
-    request: AuthenticatedRequest, session_pk: int, batch_pk: int
-) -> HttpResponse:
+def confirm_import(request: AuthenticatedRequest, session_pk: int, batch_pk: int) -> HttpResponse:
     session = order_selectors.session_for(request.user, session_pk)
     batch = selectors.batch_for(session, batch_pk)
     if response := _not_allowed(request, "POST"):

@@ -71,9 +71,10 @@ def test_fields_whose_format_allows_the_start_are_exempt(session):
     assert check.errors == {}
     assert check.contact_data["longitude"] == -1.5
     # Exempt from "+" only: a phone cell may not start with "=".
-    assert "contact1_phone_number" in services.check_row(
-        session, row(contact1_phone_number="=0612345678")
-    ).errors
+    assert (
+        "contact1_phone_number"
+        in services.check_row(session, row(contact1_phone_number="=0612345678")).errors
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -84,7 +85,7 @@ def test_headers_in_either_language_or_by_field_name(session, language):
     assert batch.rows[1]["errors"]["postcode"]
     assert batch.missing_columns == [] and batch.unknown_columns == []
 
-    by_name = [list(columns.COLUMNS)] + table([row()])[1:]
+    by_name = [list(columns.COLUMNS), *table([row()])[1:]]
     batch = start(session, xlsx_bytes(by_name), "by-name.xlsx")
     assert batch.valid_rows == 1
 
@@ -132,9 +133,7 @@ def test_fixing_a_cell_checks_its_row_again(session):
 def test_all_or_none_creates_nothing_while_a_row_has_a_problem(session):
     batch = start(session, csv_bytes([row(), row(postcode="7613")]))
     with pytest.raises(services.ImportRefused, match="1 row has a problem"):
-        services.import_rows(
-            user=session.owner, batch=batch, policy=ImportBatch.Policy.ALL_OR_NONE
-        )
+        services.import_rows(user=session.owner, batch=batch, policy=ImportBatch.Policy.ALL_OR_NONE)
     assert not OrderLine.objects.exists()
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.READY

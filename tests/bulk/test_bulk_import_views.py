@@ -125,14 +125,18 @@ def test_preview_fix_and_import(client_in, session):
     assert "Valid rows: 2 of 2." in text and 'hx-swap-oob="true"' in text
 
     done = client_in.post(reverse("bulk:confirm", args=[session.pk, batch.pk]), {"policy": "all"})
-    assert done.status_code == 302 and done["Location"] == reverse("orders:session", args=[session.pk])
+    assert done.status_code == 302 and done["Location"] == reverse(
+        "orders:session", args=[session.pk]
+    )
     assert OrderLine.objects.filter(session=session).count() == 2
     page = client_in.get(done["Location"]).content.decode()
     assert "2 lines imported: they are being sent to Covage." in page
 
 
 def test_all_or_none_refusal_is_shown_on_the_preview(client_in, session):
-    upload(client_in, session, xlsx_bytes([columns.headers(), ["x"] * len(columns.COLUMNS)]), "a.xlsx")
+    upload(
+        client_in, session, xlsx_bytes([columns.headers(), ["x"] * len(columns.COLUMNS)]), "a.xlsx"
+    )
     batch = ImportBatch.objects.get()
     response = client_in.post(
         reverse("bulk:confirm", args=[session.pk, batch.pk]), {"policy": "all"}, follow=True

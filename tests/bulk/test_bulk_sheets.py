@@ -39,7 +39,7 @@ def test_xlsx_read_streaming_with_its_formulas_as_text():
         (b"", "lines.csv", "The file is empty."),
         (b"\n\n  \n", "lines.csv", "The file is empty."),
         (b"Postcode,City\n", "lines.csv", "no rows below its header"),
-        (b"Postcode,City\n76130,\"Rouen", "lines.csv", "ends in the middle of a value"),
+        (b'Postcode,City\n76130,"Rouen', "lines.csv", "ends in the middle of a value"),
         ("Postcode,City\n76130,Saint-É".encode()[:-1], "lines.csv", "cut short"),
         (b"%PDF-1.4\x00\x01\x02binary", "lines.csv", "not a spreadsheet"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "lines.xlsx", "not a spreadsheet"),

@@ -50,8 +50,6 @@ class ImportBatch(models.Model):
     columns = models.JSONField(default=list, blank=True)
     unknown_columns = models.JSONField(default=list, blank=True)
     missing_columns = models.JSONField(default=list, blank=True)
-    # [{"number": row number in the file, "values": {field: text}, "errors": {field: [..]}}]
-    rows = models.JSONField(default=list, blank=True)
     skipped_example = models.BooleanField(default=False)
     # Why the file could not be read, in `language`.
     error = models.TextField(_("error"), blank=True)
@@ -78,3 +76,28 @@ class ImportBatch(models.Model):
     @property
     def invalid_rows(self) -> int:
         return self.total_rows - self.valid_rows
+
+
+class ImportRow(models.Model):
+    """One row of an upload, as read (its cells as text, by field name), with its problems.
+
+    A row of its own rather than one JSON list on the batch: the preview pages through a
+    5,000-row upload, and fixing a cell rewrites one row, not the whole upload."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="sheet_rows")
+    # The row's place in the preview (from 0) and its number in the file.
+    index = models.PositiveIntegerField()
+    number = models.PositiveIntegerField()
+    values = models.JSONField(default=dict)
+    # {field: [messages]} ("" for the row as a whole), in the batch's language.
+    errors = models.JSONField(default=dict, blank=True)
+    valid = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["batch", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "index"], name="unique_import_row_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} #{self.number}"

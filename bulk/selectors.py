@@ -4,13 +4,13 @@ and export of a session's lines) and the rows of a preview page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language, gettext
 
 from bulk import columns, sheets
-from bulk.models import ImportBatch
+from bulk.models import ImportBatch, ImportRow
 from bulk.services import example_values, line_values, yes_no
 from orders import referentials, selectors
 from orders.forms import OFFER_FAMILIES
@@ -79,10 +79,6 @@ def export_file(session: OrderSession, fmt: str) -> bytes:
     return sheet_file(fmt, rows)
 
 
-def preview_rows(batch: ImportBatch, *, problems_only: bool) -> list[dict[str, Any]]:
-    rows = []
-    for index, row in enumerate(batch.rows):
-        if problems_only and not row["errors"]:
-            continue
-        rows.append({"index": index, **row})
-    return rows
+def preview_rows(batch: ImportBatch, *, problems_only: bool) -> QuerySet[ImportRow]:
+    rows = batch.sheet_rows.order_by("index")
+    return rows.filter(valid=False) if problems_only else rows

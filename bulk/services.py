@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from bulk import columns, dispatch, sheets
-from bulk.models import ImportBatch
+from bulk.models import ImportBatch, ImportRow
 from orders.confirmation import check_line, is_dia
 from orders.forms import LineCorrection
 from orders.models import LineContact, OrderLine, OrderSession
@@ -210,8 +210,10 @@ def check_row(session: OrderSession, values: Mapping[str, str]) -> RowCheck:
     return result
 
 
-def _row_entry(number: int, values: dict[str, str], check: RowCheck) -> dict[str, Any]:
-    return {"number": number, "values": values, "errors": check.errors}
+def _apply(row: ImportRow, check: RowCheck) -> ImportRow:
+    row.errors = check.errors
+    row.valid = check.valid
+    return row
 
 
 # --- Uploading and reading ---------------------------------------------------------------------
@@ -276,7 +278,7 @@ def read_batch(batch_id: int) -> None:
             _fail(batch, str(NO_KNOWN_COLUMN))
             return
         ImportBatch.objects.filter(pk=batch.pk).update(total_rows=len(sheet.rows))
-        rows: list[dict[str, Any]] = []
+        rows: list[ImportRow] = []
         skipped_example = False
         valid = 0
         for index, (number, cells) in enumerate(sheet.rows, start=1):
@@ -289,7 +291,9 @@ def read_batch(batch_id: int) -> None:
                 continue
             check = check_row(batch.session, values)
             valid += check.valid
-            rows.append(_row_entry(number, values, check))
+            rows.append(
+                _apply(ImportRow(batch=batch, index=len(rows), number=number, values=values), check)
+            )
             if index % PROGRESS_EVERY == 0:
                 ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=index)
         if not rows:
@@ -298,14 +302,17 @@ def read_batch(batch_id: int) -> None:
         batch.columns = match.fields
         batch.unknown_columns = match.unknown + match.repeated
         batch.missing_columns = match.missing
-        batch.rows = rows
         batch.total_rows = len(rows)
         batch.processed_rows = len(rows)
         batch.valid_rows = valid
         batch.skipped_example = skipped_example
         batch.status = ImportBatch.Status.READY
         batch.content = None
-        batch.save()
+        with transaction.atomic():
+            # A worker that died half-way left nothing: this one starts over.
+            ImportRow.objects.filter(batch=batch).delete()
+            ImportRow.objects.bulk_create(rows, batch_size=500)
+            batch.save()
 
 
 def _fail(batch: ImportBatch, message: str) -> None:
@@ -349,19 +356,17 @@ def _ready(batch: ImportBatch) -> None:
 
 
 @transaction.atomic
-def fix_cell(*, batch: ImportBatch, index: int, name: str, value: str) -> dict[str, Any]:
+def fix_cell(*, batch: ImportBatch, index: int, name: str, value: str) -> ImportRow:
     """Change one cell of the preview and check its row again; returns the row."""
     batch = ImportBatch.objects.select_for_update().select_related("session").get(pk=batch.pk)
     _ready(batch)
-    if name not in columns.COLUMNS or not 0 <= index < len(batch.rows):
+    row = ImportRow.objects.filter(batch=batch, index=index).first()
+    if name not in columns.COLUMNS or row is None:
         raise ImportRefused(gettext("This cell is not in the preview."))
-    row = batch.rows[index]
-    was_valid = not row["errors"]
-    row["values"][name] = value.strip()
-    check = check_row(batch.session, row["values"])
-    row["errors"] = check.errors
-    batch.valid_rows += int(check.valid) - int(was_valid)
-    batch.save(update_fields=["rows", "valid_rows", "updated_at"])
+    row.values[name] = value.strip()
+    _apply(row, check_row(batch.session, row.values)).save()
+    batch.valid_rows = batch.sheet_rows.filter(valid=True).count()
+    batch.save(update_fields=["valid_rows", "updated_at"])
     return row
 
 
@@ -381,9 +386,11 @@ def earlier_import(batch: ImportBatch) -> ImportBatch | None:
 
 @transaction.atomic
 def cancel_import(*, batch: ImportBatch) -> None:
-    ImportBatch.objects.filter(
+    cancelled = ImportBatch.objects.filter(
         pk=batch.pk, status__in=[ImportBatch.Status.READY, ImportBatch.Status.READING]
-    ).update(status=ImportBatch.Status.CANCELLED, rows=[], content=None)
+    ).update(status=ImportBatch.Status.CANCELLED, content=None)
+    if cancelled:
+        ImportRow.objects.filter(batch=batch).delete()
 
 
 @dataclass
@@ -411,15 +418,20 @@ def import_rows(
         earlier = earlier_import(batch)
         if earlier is not None and not again:
             raise DuplicateImport(earlier)
-        checks = [check_row(session, row["values"]) for row in batch.rows]
-        for row, check in zip(batch.rows, checks, strict=True):
-            row["errors"] = check.errors
+        rows = list(batch.sheet_rows.all())
+        checks = [check_row(session, row.values) for row in rows]
+        changed = [
+            _apply(row, check)
+            for row, check in zip(rows, checks, strict=True)
+            if row.errors != check.errors
+        ]
         valid = sum(check.valid for check in checks)
         batch.valid_rows = valid
         refused = not valid or (policy == ImportBatch.Policy.ALL_OR_NONE and valid < len(checks))
         if refused:
             # The rows' fresh problems are kept for the preview; nothing else changes.
-            batch.save(update_fields=["rows", "valid_rows", "updated_at"])
+            ImportRow.objects.bulk_update(changed, ["errors", "valid"], batch_size=500)
+            batch.save(update_fields=["valid_rows", "updated_at"])
         else:
             created = create_lines(
                 user=user, session=session, rows=[check for check in checks if check.valid]

@@ -153,11 +153,11 @@ def fix_cell(
         return HttpResponse(str(exc), status=409)
     if not request.headers.get("HX-Request"):
         return redirect("bulk:preview", session.pk, batch.pk)
-    batch.refresh_from_db(fields=["valid_rows", "rows"])
+    batch.refresh_from_db(fields=["valid_rows"])
     context = {
         "session": session,
         "batch": batch,
-        "row": {"index": index, **row},
+        "row": row,
         "columns": [(name, columns.header(name)) for name in columns.COLUMNS],
         "oob": True,
         "focus": name,

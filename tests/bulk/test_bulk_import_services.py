@@ -82,7 +82,7 @@ def test_headers_in_either_language_or_by_field_name(session, language):
     batch = start(session, csv_bytes([row(), row(postcode="7613")], language=language))
     assert batch.status == ImportBatch.Status.READY
     assert batch.total_rows == 2 and batch.valid_rows == 1
-    assert batch.rows[1]["errors"]["postcode"]
+    assert batch.sheet_rows.get(index=1).errors["postcode"]
     assert batch.missing_columns == [] and batch.unknown_columns == []
 
     by_name = [list(columns.COLUMNS), *table([row()])[1:]]
@@ -96,8 +96,8 @@ def test_french_headers_spelt_loosely_and_unknown_and_missing_columns(session):
     assert batch.status == ImportBatch.Status.READY
     assert batch.unknown_columns == ["Couleur préférée"]
     assert "street_name" in batch.missing_columns
-    assert batch.rows[0]["values"]["insee_code"] == "76451"
-    assert batch.rows[0]["values"]["city"] == "Rouen"
+    assert batch.sheet_rows.get().values["insee_code"] == "76451"
+    assert batch.sheet_rows.get().values["city"] == "Rouen"
 
 
 def test_a_file_without_any_known_column_fails_with_a_message(session):
@@ -110,7 +110,7 @@ def test_formula_cells_of_a_workbook_are_refused(session):
     rows = table([row()])
     rows[1][columns.COLUMNS.index("city")] = "=CONCAT(A1,B1)"
     batch = start(session, xlsx_bytes(rows), "lines.xlsx")
-    assert batch.rows[0]["errors"]["city"][0].startswith("A value cannot begin with “=”")
+    assert batch.sheet_rows.get().errors["city"][0].startswith("A value cannot begin with “=”")
 
 
 def test_the_templates_example_row_is_left_out(session):
@@ -124,9 +124,9 @@ def test_fixing_a_cell_checks_its_row_again(session):
     batch = start(session, csv_bytes([row(postcode="7613")]))
     assert batch.valid_rows == 0
     fixed = services.fix_cell(batch=batch, index=0, name="postcode", value="76130")
-    assert fixed["errors"] == {}
+    assert fixed.errors == {} and fixed.valid
     batch.refresh_from_db()
-    assert batch.valid_rows == 1 and batch.rows[0]["values"]["postcode"] == "76130"
+    assert batch.valid_rows == 1 and batch.sheet_rows.get().values["postcode"] == "76130"
     assert not OrderLine.objects.exists()  # nothing saved before the import
 
 

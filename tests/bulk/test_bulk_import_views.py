@@ -192,7 +192,7 @@ def test_another_users_session_and_batches_answer_404(client, session):
 
 def test_changes_are_post_only_with_csrf(session):
     batch = ImportBatch.objects.create(
-        session=session, owner=session.owner, digest="x", status="ready", rows=[]
+        session=session, owner=session.owner, digest="x", status="ready"
     )
     client = Client(enforce_csrf_checks=True)
     client.force_login(session.owner)

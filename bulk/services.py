@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from bulk import columns, dispatch, sheets
@@ -339,8 +340,9 @@ class DuplicateImport(ImportRefused):
                 "(%(count)s lines). Tick “Import it again” to create its lines once more."
             )
             % {
-                "date": timezone.localtime(earlier.imported_at or earlier.created_at).strftime(
-                    "%d/%m/%Y %H:%M"
+                "date": date_format(
+                    timezone.localtime(earlier.imported_at or earlier.created_at),
+                    "SHORT_DATETIME_FORMAT",
                 ),
                 "count": earlier.imported_lines,
             }

@@ -228,3 +228,38 @@ def test_a_large_file_is_read_in_the_background_with_its_progress(
     assert batch.status == ImportBatch.Status.READY
     assert batch.processed_rows == batch.total_rows == 3
     assert batch.content is None
+
+
+def test_a_dia_line_with_an_enni_is_told_so(session):
+    errors = services.check_row(session, row(offer_family="DIA", enni="CN012345")).errors
+    assert errors["enni"] == ["Leave the ENNI empty for the DIA offer: Covage sets it."]
+
+
+def test_a_session_being_confirmed_takes_no_import(session):
+    from django.utils import timezone
+
+    session.confirm_requested_at = timezone.now()
+    session.save()
+    with pytest.raises(services.OrderError):
+        start(session, csv_bytes([row()]))
+    assert not ImportBatch.objects.exists()
+
+
+def test_numbers_dates_and_booleans_of_a_workbook_read_as_typed(session):
+    import datetime as dt
+
+    values = table([row()])
+    cells: list[object] = list(values[1])
+    cells[columns.COLUMNS.index("postcode")] = 1000  # Excel dropped the leading zero
+    cells[columns.COLUMNS.index("vlan_reference")] = 1257.0
+    cells[columns.COLUMNS.index("siret_known")] = True
+    cells[columns.COLUMNS.index("latitude")] = 45.5
+    when = dt.date.today() + dt.timedelta(days=10)
+    cells[columns.COLUMNS.index("scheduled_delivery_date")] = dt.datetime.combine(when, dt.time())
+    batch = start(session, xlsx_bytes([values[0], cells]), "typed.xlsx")
+    read = batch.sheet_rows.get().values
+    assert read["postcode"] == "01000"
+    assert read["vlan_reference"] == "1257"
+    assert read["siret_known"] == "yes"
+    assert read["latitude"] == "45.5"
+    assert read["scheduled_delivery_date"] == when.isoformat()

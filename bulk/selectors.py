@@ -31,6 +31,16 @@ def pending_batches(session: OrderSession) -> list[ImportBatch]:
     )
 
 
+def hint_context(session: OrderSession, *, locked: bool) -> dict[str, object]:
+    pending = pending_batches(session)
+    return {
+        "session": session,
+        "locked": locked,
+        "pending": pending,
+        "reading": any(batch.status == ImportBatch.Status.READING for batch in pending),
+    }
+
+
 def choices() -> dict[int, list[str]]:
     """The drop-down values of the columns that have a list (by column index)."""
     lists: dict[str, list[str]] = {

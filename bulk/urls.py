@@ -6,6 +6,7 @@ app_name = "bulk"
 
 urlpatterns = [
     path("", views.upload, name="upload"),
+    path("hint/", views.hint, name="hint"),
     path("template.<str:fmt>", views.template, name="template"),
     path("lines.<str:fmt>", views.export_lines, name="export"),
     path("<int:batch_pk>/", views.preview, name="preview"),

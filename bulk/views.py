@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -37,7 +38,7 @@ def _not_allowed(request: HttpRequest, *methods: str) -> HttpResponse | None:
 
 def _download(content: bytes, fmt: str, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=sheets.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
     return response
 
 
@@ -94,6 +95,15 @@ def upload(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
         "line_count": len(order_selectors.live_lines(session)),
     }
     return render(request, "bulk/upload.html", context, status=400 if form.errors else 200)
+
+
+def hint(request: AuthenticatedRequest, session_pk: int) -> HttpResponse:
+    """The session page's import hint, polled while an upload is being read."""
+    session = order_selectors.session_for(request.user, session_pk)
+    if response := _not_allowed(request, "GET", "HEAD"):
+        return response
+    context = selectors.hint_context(session, locked=order_selectors.is_locked(session))
+    return render(request, "bulk/partials/session_hint.html", context)
 
 
 def _preview_context(request: HttpRequest, batch: ImportBatch) -> dict[str, object]:
@@ -154,13 +164,17 @@ def fix_cell(
     if not request.headers.get("HX-Request"):
         return redirect("bulk:preview", session.pk, batch.pk)
     batch.refresh_from_db(fields=["valid_rows"])
+    # Where the keyboard goes next: the cell still wrong, else the row's next problem, else
+    # the row itself ("" focuses its header).
+    focus = name if name in row.errors else next(iter(sorted(row.errors)), "")
     context = {
         "session": session,
         "batch": batch,
         "row": row,
         "columns": [(name, columns.header(name)) for name in columns.COLUMNS],
         "oob": True,
-        "focus": name,
+        "focus": focus,
+        "fixed": True,
     }
     return render(request, "bulk/partials/row.html", context)
 

@@ -22,4 +22,4 @@ def get(mapping: Any, key: str) -> Any:
 @register.inclusion_tag("bulk/partials/session_hint.html")
 def import_hint(session: OrderSession, locked: bool = False) -> dict[str, Any]:
     """The session page's link to the import, and the uploads still in progress."""
-    return {"session": session, "locked": locked, "pending": selectors.pending_batches(session)}
+    return selectors.hint_context(session, locked=locked)

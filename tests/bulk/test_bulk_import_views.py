@@ -66,6 +66,14 @@ def test_the_template_has_a_column_per_field_and_an_example_row(client_in, sessi
         assert workbook.worksheets[1].sheet_state == "hidden"
 
 
+def test_a_file_name_with_accents_downloads(client_in):
+    session = create_session(user=sales_user(), external_id="CAFÉ «1»")
+    client_in.force_login(session.owner)
+    response = client_in.get(reverse("bulk:export", args=[session.pk, "csv"]))
+    assert response.status_code == 200
+    assert "filename*=utf-8''CAF%C3%89" in response["Content-Disposition"]
+
+
 def test_the_template_speaks_french(client_in, session):
     client_in.cookies["django_language"] = "fr"
     response = client_in.get(reverse("bulk:template", args=[session.pk, "csv"]))
@@ -123,6 +131,7 @@ def test_preview_fix_and_import(client_in, session):
     text = fixed.content.decode()
     assert text.startswith('<tr id="row-1">') and "76130" in text
     assert "Valid rows: 2 of 2." in text and 'hx-swap-oob="true"' in text
+    assert '<th scope="row" tabindex="-1" autofocus>' in text  # the keyboard stays on the row
 
     done = client_in.post(reverse("bulk:confirm", args=[session.pk, batch.pk]), {"policy": "all"})
     assert done.status_code == 302 and done["Location"] == reverse(
@@ -219,6 +228,10 @@ def test_progress_reloads_the_page_once_read(client_in, session):
     assert "HX-Refresh" not in response
     page = client_in.get(reverse("orders:session", args=[session.pk])).content.decode()
     assert "Reading" in page and "4 of 10 rows checked." in page
+    hint = reverse("bulk:hint", args=[session.pk])
+    assert f'hx-get="{hint}"' in page  # polled while the file is read
+    ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=8)
+    assert "8 of 10 rows checked." in client_in.get(hint).content.decode()
     ImportBatch.objects.filter(pk=batch.pk).update(status="ready")
     response = client_in.get(reverse("bulk:progress", args=[session.pk, batch.pk]))
     assert response["HX-Refresh"] == "true"

@@ -38,7 +38,7 @@ def _not_allowed(request: HttpRequest, *methods: str) -> HttpResponse | None:
 
 def _download(content: bytes, fmt: str, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=sheets.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}") or ""
     return response
 
 

@@ -55,6 +55,7 @@ NO = frozenset({"no", "n", "non", "false", "faux", "0"})
 # Numbers Excel shows without their leading zero.
 ZERO_PADDED = {"postcode": 5, "insee_code": 5}
 BOOLEAN_COLUMNS = frozenset({"siret_known"})
+DIA_ENNI_2 = gettext_lazy("Leave the second ENNI empty for the DIA offer: Covage sets it.")
 # A placeholder id for the unsaved line a row is checked on: its contacts are given, never
 # read from the database, and it is never saved.
 UNSAVED_PK = 0
@@ -208,6 +209,8 @@ def check_row(session: OrderSession, values: Mapping[str, str]) -> RowCheck:
     for problem in check_line(line):
         if problem.field not in result.errors:
             result.add(problem.field if problem.field in columns.COLUMNS else "", problem.message)
+    if is_dia(line) and line.enni_2 and "enni_2" not in result.errors:
+        result.add("enni_2", DIA_ENNI_2)
     return result
 
 

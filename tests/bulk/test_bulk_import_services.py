@@ -231,8 +231,11 @@ def test_a_large_file_is_read_in_the_background_with_its_progress(
 
 
 def test_a_dia_line_with_an_enni_is_told_so(session):
-    errors = services.check_row(session, row(offer_family="DIA", enni="CN012345")).errors
+    errors = services.check_row(
+        session, row(offer_family="DIA", enni="CN012345", enni_2="CN012346")
+    ).errors
     assert errors["enni"] == ["Leave the ENNI empty for the DIA offer: Covage sets it."]
+    assert errors["enni_2"] == ["Leave the second ENNI empty for the DIA offer: Covage sets it."]
 
 
 def test_a_session_being_confirmed_takes_no_import(session):

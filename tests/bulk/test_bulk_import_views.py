@@ -243,3 +243,14 @@ def test_cancel_discards_the_preview(client_in, session):
     client_in.post(reverse("bulk:cancel", args=[session.pk, batch.pk]))
     batch.refresh_from_db()
     assert batch.status == "cancelled" and not OrderLine.objects.exists()
+
+
+def test_a_large_file_is_read_by_a_worker_and_the_preview_waits(client_in, session, settings):
+    settings.BULK_IMPORT_BACKGROUND_KB = 0
+    response = upload(client_in, session, csv_bytes([row()]))
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.READING  # queued after the commit
+    page = client_in.get(response["Location"]).content.decode()
+    assert "The sheet is being read and checked" in page
+    assert reverse("bulk:progress", args=[session.pk, batch.pk]) in page
+    assert reverse("bulk:cancel", args=[session.pk, batch.pk]) in page

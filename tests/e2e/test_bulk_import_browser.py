@@ -52,6 +52,7 @@ def test_import_three_lines_fixing_one_in_the_preview(page, portal, tmp_path):
     page.goto(portal + reverse("orders:session", args=[session.pk]))
     page.get_by_role("link", name="Import from a sheet").click()
     page.wait_for_url(re.compile(r".*/import/$"))
+    assert_accessible(page, "the import page")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the template (Excel)").click()
@@ -90,6 +91,8 @@ def test_import_three_lines_fixing_one_in_the_preview(page, portal, tmp_path):
     page.locator("#row-2").get_by_role("button", name="Fix").click()
     expect(page.locator("#import-summary")).to_have_text("Valid rows: 3 of 3.")
     expect(page.locator("#row-2")).to_contain_text("76130")
+    # The keyboard stays on the row that was fixed.
+    expect(page.locator("#row-2 th")).to_be_focused()
 
     page.get_by_label("All rows, or none if any row has a problem").check()
     page.get_by_role("button", name="Import", exact=True).click()

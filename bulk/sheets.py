@@ -150,13 +150,26 @@ def _xlsx_rows(content: bytes) -> Iterator[Sequence[Any]]:
             raise SheetError(EMPTY)
         worksheet = workbook.worksheets[0]
         try:
-            yield from worksheet.iter_rows(values_only=True)
+            for cells in worksheet.iter_rows(values_only=True):
+                yield [_plain(value) for value in cells]
         except SheetError:
             raise
         except Exception as exc:  # a part cut short shows while streaming
             raise SheetError(DAMAGED_XLSX) from exc
     finally:
         workbook.close()
+
+
+PLAIN_TYPES = (str, int, float, bool, dt.date, dt.datetime, dt.time)
+
+
+def _plain(value: Any) -> Any:
+    """A cell's value; an array or table formula (an object, not a value) as its "=" text,
+    so that it is refused like any formula."""
+    if value is None or isinstance(value, PLAIN_TYPES):
+        return value
+    text = str(getattr(value, "text", "") or "")
+    return text if text.startswith("=") else "=" + text
 
 
 # --- CSV ---------------------------------------------------------------------------------------

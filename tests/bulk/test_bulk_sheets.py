@@ -68,3 +68,10 @@ def test_more_rows_than_allowed():
 
 def test_sniffing_ignores_delimiters_inside_quotes():
     assert sheets.sniff_delimiter('"a,b";"c,d";e\n') == ";"
+
+
+def test_array_formulas_read_as_formulas():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    sheet = read(xlsx_bytes([["City"], [ArrayFormula("A2", "=SUM(B1:B2)")]]), "a.xlsx")
+    assert sheet.rows[0][1][0].startswith("=")

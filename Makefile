@@ -30,7 +30,7 @@ run: demo
 sandbox: migrate
 	$(PY) manage.py runsandbox 127.0.0.1:8001
 
-# mypy checks the types of covage/, orders/ and exports/ with django-stubs ([tool.mypy]).
+# mypy checks the types of covage/, orders/, exports/, dashboard/ and notifications/ ([tool.mypy]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

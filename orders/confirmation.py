@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from orders import catalogue
 from orders.models import OrderLine, OrderSession
-from orders.steps import CUSTOMER, STEPS, Step, step_for_field
+from orders.steps import CUSTOMER, PERSON_FIELDS, STEPS, Step, step_for_field
 
 CPE_OPTION = "7021"
 DIA_OFFER_FAMILY = "DIA"
@@ -164,5 +164,7 @@ def check_line(line: OrderLine) -> list[Problem]:
             0,
         )
     for index, contact in enumerate(contacts):
-        _format_problems(contact, CONTACT_FIELDS, add, index)
+        # The entries after the first repeat its customer and site (orders.services.drafts):
+        # only their people are their own.
+        _format_problems(contact, CONTACT_FIELDS if index == 0 else PERSON_FIELDS, add, index)
     return problems

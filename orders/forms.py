@@ -36,7 +36,18 @@ from orders.confirmation import CPE_OPTION, has_cpe_option, is_dia
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
 from orders.selectors import SESSION_REMOTE_STATES
 from orders.services.drafts import OFFER_FIELDS, offer_is_fixed
-from orders.steps import ADDRESS, CUSTOMER, OFFER, REVIEW, STEPS, STEPS_BY_SLUG, TECHNICAL, Step
+from orders.steps import (
+    ADDRESS,
+    CONTACT_ENTRIES,
+    CUSTOMER,
+    OFFER,
+    PERSON_FIELDS,
+    REVIEW,
+    STEPS,
+    STEPS_BY_SLUG,
+    TECHNICAL,
+    Step,
+)
 
 # Options a salesperson picks from; any other option id is typed in "Other options".
 KNOWN_OPTIONS = ((CPE_OPTION, _("CPE supplied by Covage (7021)")),)
@@ -420,6 +431,8 @@ class StepForm(forms.Form):
         self.cleaned_data: dict[str, Any] = {}
         self._errors = ErrorDict()
         for name, messages in errors.items():
+            if name.startswith(f"{CONTACT_ENTRIES}-"):
+                continue  # a further contact entry's: on the formset (contact_entries)
             target = name if name in self.fields else None
             for message in messages:
                 if target is None and name not in ("", "non_field_errors"):
@@ -755,6 +768,145 @@ class CustomerForm(StepForm):
         )
 
 
+# --- The further contact entries (a formset on the customer step) ----------------------------
+
+
+class ContactEntryForm(forms.Form):
+    """The people of one contact entry after the first: its on-site and its second contact.
+    The entry's end customer and site are entry 0's (orders.services.drafts)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in PERSON_FIELDS:
+            self.fields[name] = field_for(name, **CustomerForm.overrides.get(name, {}))
+        self.use_required_attribute = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        # ORDER and DELETE are added by the formset (BaseContactEntryFormSet.add_fields).
+        self.helper.layout = Layout(
+            Row(Column("contact1_firstname"), Column("contact1_lastname")),
+            Row(Column("contact1_email_address"), Column("contact1_phone_number")),
+            Row(Column("contact2_firstname"), Column("contact2_lastname")),
+            Row(Column("contact2_email_address"), Column("contact2_phone_number")),
+            Row(
+                Column("ORDER", css_class="col-sm-3"),
+                Column("DELETE", css_class="col-sm-9 pt-sm-4"),
+            ),
+        )
+
+    def person(self) -> dict[str, Any]:
+        """The values to save: the valid ones, and for a wrong one the value saved before."""
+        cleaned = getattr(self, "cleaned_data", None) or {}
+        return {
+            name: cleaned[name] if name in cleaned else (self.initial.get(name) or "")
+            for name in PERSON_FIELDS
+        }
+
+
+ENTRY_ORDER = _("Position")
+ENTRY_REMOVE = _("Remove this entry")
+
+
+class BaseContactEntryFormSet(forms.BaseFormSet):  # type: ignore[type-arg,unused-ignore]
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "ORDER" in form.fields:
+            form.fields["ORDER"].label = ENTRY_ORDER
+            form.fields["ORDER"].help_text = _("Change the numbers to reorder the entries.")
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = ENTRY_REMOVE
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The further entries' people in their new order, without the removed ones and the
+        added forms left empty."""
+        rows: list[tuple[float, int, dict[str, Any]]] = []
+        for index, form in enumerate(self.forms):
+            cleaned = getattr(form, "cleaned_data", None) or {}
+            existing = index < self.initial_form_count()
+            if cleaned.get("DELETE"):
+                continue
+            person = form.person() if isinstance(form, ContactEntryForm) else {}
+            if not existing and not any(person.values()):
+                continue
+            order = cleaned.get("ORDER")
+            rows.append((float(order) if order is not None else index + 1, index, person))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        return [person for _order, _index, person in rows]
+
+    def changed_entries(self) -> list[dict[str, Any]] | None:
+        """`entries()` when they differ from the saved ones, else None (nothing to save)."""
+        wanted = self.entries()
+        saved = [
+            {name: values.get(name) or "" for name in PERSON_FIELDS}
+            for values in self.initial or []
+        ]
+        return wanted if wanted != saved else None
+
+    def show_remote_errors(self, errors: dict[str, list[str]]) -> None:
+        """Covage's errors about further entries (keys `contacts-<form>-<field>`) on their
+        fields, before anything is typed."""
+        for key, messages in errors.items():
+            prefix, _sep, rest = key.partition("-")
+            number, _sep, name = rest.partition("-")
+            if prefix != CONTACT_ENTRIES or not number.isdigit() or int(number) >= len(self.forms):
+                continue
+            form = self.forms[int(number)]
+            if form.is_bound:
+                continue
+            if not hasattr(form, "cleaned_data"):
+                form.cleaned_data = {}
+                form._errors = ErrorDict()
+            for message in messages:
+                form.add_error(
+                    name if name in form.fields else None, FROM_COVAGE % {"message": message}
+                )
+
+
+MAKE_FIRST = "first_entry"
+
+
+def with_entry_made_first(data: QueryDict) -> QueryDict:
+    """The posted customer step with the people of further entry `first_entry` (a form
+    index) swapped with the first entry's: "Make this the first entry" (the one Covage
+    needs to confirm). Anything else posted is kept as it is."""
+    raw = str(data.get(MAKE_FIRST, ""))
+    if not raw.isdigit() or f"{CONTACT_ENTRIES}-TOTAL_FORMS" not in data:
+        return data
+    swapped = data.copy()
+    for name in PERSON_FIELDS:
+        other = f"{CONTACT_ENTRIES}-{raw}-{name}"
+        swapped[name], swapped[other] = data.get(other, ""), data.get(name, "")
+    return swapped
+
+
+def contact_entries(
+    line: OrderLine, data: Any = None, *, add: int = 0
+) -> BaseContactEntryFormSet | None:
+    """The formset of the line's further contact entries; None for a POST without it (a
+    page that did not show it: its entries are left as they are). `add` empty forms follow."""
+    if data is not None and f"{CONTACT_ENTRIES}-TOTAL_FORMS" not in data:
+        return None
+    further = sorted(
+        (entry for entry in line.contacts.all() if entry.position > 0),
+        key=lambda entry: entry.position,
+    )
+    initial = [{name: getattr(entry, name) for name in PERSON_FIELDS} for entry in further]
+    formset_class = forms.formset_factory(
+        ContactEntryForm,
+        formset=BaseContactEntryFormSet,
+        extra=add,
+        can_order=True,
+        can_delete=True,
+        max_num=20,
+    )
+    formset = formset_class(data, initial=initial, prefix=CONTACT_ENTRIES)
+    if data is not None and not formset.management_form.is_valid():
+        return None  # not the page's formset: its entries are left as they are
+    assert isinstance(formset, BaseContactEntryFormSet)
+    return formset
+
+
 class AddressForm(StepForm):
     step = ADDRESS
     overrides: ClassVar[dict[str, dict[str, Any]]] = {
@@ -985,4 +1137,19 @@ def step_summary(line: OrderLine, step: Step) -> list[tuple[str, str, str]]:
             continue
         value = getattr(contact, name) if contact else ""
         rows.append((name, label_for(name), display_value(name, value)))
+    if step.slug == CUSTOMER.slug:
+        # The further contact entries' people, each named by its entry.
+        further = sorted(
+            (entry for entry in line.contacts.all() if entry.position > 0),
+            key=lambda entry: entry.position,
+        )
+        for form_index, entry in enumerate(further):
+            for name in PERSON_FIELDS:
+                value = display_value(name, getattr(entry, name))
+                if value:
+                    label = gettext("%(label)s (contact entry %(number)s)") % {
+                        "label": label_for(name),
+                        "number": form_index + 2,
+                    }
+                    rows.append((f"{CONTACT_ENTRIES}-{form_index}-{name}", label, value))
     return rows

@@ -350,6 +350,10 @@ class OrderLine(models.Model):
     # Order tracking (phase 2, /api/v1/order/): followed once the line became an order.
     tracking_state = models.CharField(_("Order state"), max_length=40, blank=True)
     tracking_checked_at = models.DateTimeField(_("order state read at"), null=True, blank=True)
+    # From the tracked order (issue 14): its commitment (months) and when it was delivered
+    # (Covage's completion date of the order, else the moment the portal first read `active`).
+    commitment = models.CharField(_("Commitment"), max_length=32, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     # --- The portal's own lifecycle ---
     sync_status = models.CharField(
@@ -391,7 +395,12 @@ class OrderLine(models.Model):
                 name="line_vlan_in_range",
             ),
         ]
-        indexes = [models.Index(fields=["sync_status"]), models.Index(fields=["remote_state"])]
+        indexes = [
+            models.Index(fields=["sync_status"]),
+            models.Index(fields=["remote_state"]),
+            # The dashboard's "in production" and "delivered this month" (issue 14).
+            models.Index(fields=["tracking_state", "delivered_at"], name="line_tracking_idx"),
+        ]
 
     def __str__(self) -> str:
         return gettext("%(session)s · line %(position)s") % {

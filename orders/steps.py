@@ -100,6 +100,21 @@ ADDRESS = Step(
         "longitude",
     ),
 )
+# The people of a contact entry. Every entry of a line repeats its end customer and its site
+# (entry 0's, edited on the customer and address steps); the entries after the first differ
+# by their people only, edited as a formset on the customer step (prefix CONTACT_ENTRIES).
+PERSON_FIELDS = (
+    "contact1_firstname",
+    "contact1_lastname",
+    "contact1_email_address",
+    "contact1_phone_number",
+    "contact2_firstname",
+    "contact2_lastname",
+    "contact2_email_address",
+    "contact2_phone_number",
+)
+CONTACT_ENTRIES = "contacts"
+
 REVIEW = Step("review", _("Notes and review"), line_fields=("note", "technical_note"))
 
 STEPS: tuple[Step, ...] = (OFFER, TECHNICAL, CUSTOMER, ADDRESS, REVIEW)
@@ -153,3 +168,19 @@ def step_for_field(field: str, *, contact_index: int | None = None) -> Step:
         if field in step.line_fields:
             return step
     return REVIEW
+
+
+def field_anchor(field: str, *, contact_index: int | None = None) -> str:
+    """The id of the input that shows a field of a line: a person of contact entry N (N ≥ 1)
+    is form N - 1 of the customer step's formset of further entries."""
+    if contact_index and field in PERSON_FIELDS:
+        return f"id_{CONTACT_ENTRIES}-{contact_index - 1}-{field}"
+    return f"id_{field}"
+
+
+def entry_error_key(field: str, contact_index: int | None) -> str:
+    """Where a Covage error about a field goes on the step's page: the field's name, or for
+    a person of a further contact entry, its formset field's name (contacts-0-contact1_...)."""
+    if contact_index and field in PERSON_FIELDS:
+        return f"{CONTACT_ENTRIES}-{contact_index - 1}-{field}"
+    return field

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,9 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from directory import prefill
+from directory import selectors as directory_selectors
+from directory import services as directory_services
 from orders import forms, selectors, services
 from orders.confirmation import Problem, check_session, has_cpe_option, is_dia
 from orders.explain import explain
@@ -33,9 +36,13 @@ from orders.services.confirm import covage_problems
 from orders.services.errors import InvalidLineError, OfferFixedError
 from orders.services.replace import offer_text, replace_line
 from orders.steps import (
+    ADDRESS,
+    CUSTOMER,
     STEPS,
     STEPS_BY_SLUG,
     Step,
+    entry_error_key,
+    field_anchor,
     next_step,
     previous_step,
     split_property_path,
@@ -157,7 +164,8 @@ def _line_rows(session: OrderSession, lines: list[OrderLine]) -> list[LineRow]:
         for error in line.termination_errors.all():
             explanation = explain(error)
             url = reverse("orders:line_step", args=[session.pk, line.pk, explanation.step.slug])
-            rejections.append((explanation.message, f"{url}#id_{explanation.field}"))
+            anchor = field_anchor(explanation.field, contact_index=explanation.contact_index)
+            rejections.append((explanation.message, f"{url}#{anchor}"))
         rows.append(
             LineRow(
                 line=line,
@@ -336,7 +344,7 @@ def _problem_groups(session: OrderSession, problems: list[Problem]) -> list[dict
         url = ""
         if line is not None and problem.step is not None:
             url = reverse("orders:line_step", args=[session.pk, line.pk, problem.step.slug])
-            url += f"#id_{problem.field}"
+            url += "#" + field_anchor(problem.field, contact_index=problem.contact_index)
         label = forms.label_for(problem.field) if line is not None else ""
         if problem.contact_index:
             label = _("%(label)s (contact entry %(number)s)") % {
@@ -407,6 +415,11 @@ def remote_errors_by_step(line: OrderLine) -> dict[str, dict[str, list[str]]]:
         step = step_for_field(field_name, contact_index=index)
         # Covage's own words, or the portal's msgid when Covage gave none (services.sync).
         messages_ = [_(str(message)) for message in (raw if isinstance(raw, list) else [raw])]
+        key = entry_error_key(field_name, index)
+        if key != field_name:
+            # On the further entry's own field (the formset of the customer step).
+            result[step.slug].setdefault(key, []).extend(messages_)
+            continue
         if index:
             messages_ = [
                 _("Contact entry %(number)s: %(message)s")
@@ -417,7 +430,8 @@ def remote_errors_by_step(line: OrderLine) -> dict[str, dict[str, list[str]]]:
     # Why Covage rejected the order, on the same fields (a copy of the line starts clean).
     for error in line.termination_errors.all():
         explanation = explain(error)
-        result[explanation.step.slug].setdefault(explanation.field, []).append(
+        key = entry_error_key(explanation.field, explanation.contact_index)
+        result[explanation.step.slug].setdefault(key, []).append(
             _("Rejected by Covage: %(reason)s") % {"reason": explanation.message}
         )
     return dict(result)
@@ -458,12 +472,37 @@ def _summary(line: OrderLine) -> list[dict[str, Any]]:
     return parts
 
 
+def _directory_context(
+    request: AuthenticatedRequest, line: OrderLine, step: Step
+) -> dict[str, Any]:
+    """The directory's part of the customer and address steps: the line's customer in the
+    directory (found by its SIRET or name), its sites and the contacts the user may see, and
+    the duplicates a "Save to the directory" met."""
+    if step.slug not in (CUSTOMER.slug, ADDRESS.slug):
+        return {}
+    customer = directory_selectors.customer_for_line(line)
+    duplicates = []
+    raw = request.GET.get("duplicates", "")
+    ids = [int(part) for part in raw.split(",") if part.isdigit()][:10]
+    if ids:
+        duplicates = directory_selectors.customers_by_ids(ids)
+    return {
+        "directory_customer": customer,
+        "directory_sites": directory_selectors.sites_of(customer) if customer else [],
+        "directory_contacts": directory_selectors.contacts_of(request.user, customer)
+        if customer
+        else [],
+        "directory_duplicates": duplicates,
+    }
+
+
 def _render_step(
     request: AuthenticatedRequest,
     line: OrderLine,
     step: Step,
     form: forms.StepForm,
     *,
+    entries: forms.BaseContactEntryFormSet | None = None,
     conflict: str = "",
     invalid: bool = False,
     refused: object = "",
@@ -471,11 +510,16 @@ def _render_step(
     errors = remote_errors_by_step(line)
     if not form.is_bound:
         form.show_remote_errors(errors.get(step.slug, {}))
+    if step.slug == CUSTOMER.slug and entries is None:
+        entries = forms.contact_entries(line, add=1 if request.GET.get("add_entry") else 0)
+    if entries is not None:
+        entries.show_remote_errors(errors.get(step.slug, {}))
     context = {
         "session": line.session,
         "line": line,
         "step": step,
         "form": form,
+        "entries": entries,
         "nav": _step_nav(line, step, errors),
         "previous": previous_step(step.slug),
         "next": next_step(step.slug),
@@ -489,6 +533,7 @@ def _render_step(
         "has_cpe": has_cpe_option(line),
         "stale_cpe": not has_cpe_option(line)
         and (line.cpe_networking_number or line.cpe_serial_number),
+        **_directory_context(request, line, step),
     }
     return render(request, "orders/line_step.html", context)
 
@@ -500,6 +545,17 @@ def _rebound(step: Step, line: OrderLine, data: Any) -> forms.StepForm:
     form = forms.step_form(step.slug, line=line, data=data)
     form.is_valid()
     return form
+
+
+def _rebound_entries(
+    step: Step, line: OrderLine, data: Any
+) -> forms.BaseContactEntryFormSet | None:
+    if step.slug != CUSTOMER.slug:
+        return None
+    entries = forms.contact_entries(line, data)
+    if entries is not None:
+        entries.is_valid()
+    return entries
 
 
 def _changed(form: forms.StepForm) -> bool:
@@ -521,15 +577,31 @@ def line_step(
     if request.method != "POST":
         return _render_step(request, line, current, forms.step_form(step, line=line))
 
-    form = forms.step_form(step, line=line, data=request.POST)
+    # A pick from the directory or the address search: its values over the posted ones.
+    try:
+        posted, picked = prefill.apply(user=request.user, line=line, post=request.POST)
+    except LookupError as exc:
+        raise Http404 from exc
+    if current.slug == CUSTOMER.slug:
+        posted = forms.with_entry_made_first(posted)
+    form = forms.step_form(step, line=line, data=posted)
     valid = form.is_valid()
+    entries = _rebound_entries(current, line, posted)
+    if entries is not None:
+        valid = entries.is_valid() and valid
+    further = entries.changed_entries() if entries is not None else None
     version = getattr(form, "cleaned_data", {}).get("version")
     if version is None:
         version = -1  # no version sent: treat as stale rather than overwrite blindly
-    if _changed(form):
+    if _changed(form) or further is not None:
         try:
             line = services.save_line_step(
-                user=request.user, line=line, step=step, data=form.step_data(), version=version
+                user=request.user,
+                line=line,
+                step=step,
+                data=form.step_data(),
+                version=version,
+                entries=further,
             )
         except services.StaleLineError:
             line = selectors.line_for(request.user, session_pk, line_pk)
@@ -538,7 +610,8 @@ def line_step(
                 request,
                 line,
                 current,
-                _rebound(current, line, request.POST),
+                _rebound(current, line, posted),
+                entries=_rebound_entries(current, line, posted),
                 conflict=CONFLICT_MESSAGE % {"time": time_format(saved_at, "H:i")},
             )
         except services.LockedError as exc:
@@ -546,24 +619,92 @@ def line_step(
             return redirect("orders:line", session_pk, line_pk)
         except OfferFixedError as exc:
             # Nothing was saved: the typed values come back, the refusal on the offer fields.
-            form = _rebound(current, line, request.POST)
+            form = _rebound(current, line, posted)
             for name in exc.fields:
                 form.add_error(name, str(exc))
             return _render_step(request, line, current, form, refused=OFFER_REFUSED_MESSAGE)
         except InvalidLineError as exc:
-            form = _rebound(current, line, request.POST)
+            form = _rebound(current, line, posted)
+            entries = _rebound_entries(current, line, posted)
             for name, field_messages in exc.field_errors.items():
+                if entries is not None and name.startswith("contacts-"):
+                    entries.show_remote_errors({name: field_messages})
+                    continue
                 form.add_error(name if name in form.fields else None, field_messages)
-            return _render_step(request, line, current, form)
+            return _render_step(request, line, current, form, entries=entries)
         except services.OrderError as exc:
             messages.error(request, str(exc))
-            return _render_step(request, line, current, _rebound(current, line, request.POST))
+            return _render_step(
+                request,
+                line,
+                current,
+                _rebound(current, line, posted),
+                entries=_rebound_entries(current, line, posted),
+            )
         line = selectors.line_for(request.user, session_pk, line_pk)
     if not valid:
         return _render_step(
-            request, line, current, _rebound(current, line, request.POST), invalid=True
+            request,
+            line,
+            current,
+            _rebound(current, line, posted),
+            entries=_rebound_entries(current, line, posted),
+            invalid=True,
         )
+    if picked or request.POST.get(forms.MAKE_FIRST):
+        messages.info(request, PICKED_MESSAGE)
+        return redirect(
+            reverse("orders:line_step", args=[session_pk, line_pk, current.slug]) + "#step-form"
+        )
+    if request.POST.get("add_entry"):
+        url = reverse("orders:line_step", args=[session_pk, line_pk, current.slug])
+        return redirect(f"{url}?add_entry=1#contact-entries")
+    if "save_to_directory" in request.POST:
+        return _save_to_directory(request, line, current)
     return _after_save(request, line, current)
+
+
+PICKED_MESSAGE = gettext_lazy(
+    "Filled in and saved as a draft: check the values, change any of them."
+)
+
+
+def _save_to_directory(
+    request: AuthenticatedRequest, line: OrderLine, current: Step
+) -> HttpResponse:
+    """ "Save this customer to the directory": the customer, the site and the contacts of the
+    line; a customer already there is offered instead of a copy."""
+    url = reverse("orders:line_step", args=[line.session_id, line.pk, current.slug])
+    raw = request.POST.get("save_to_directory", "")
+    into = directory_selectors.customer(raw) if raw.isdigit() else None
+    try:
+        saved = directory_services.save_line_customer(user=request.user, line=line, into=into)
+    except directory_services.DuplicateCustomer as exc:
+        ids = ",".join(str(customer.pk) for customer in exc.existing)
+        return redirect(f"{url}?duplicates={ids}#directory")
+    except directory_services.DirectoryError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{url}#directory")
+    messages.success(
+        request,
+        (
+            _(
+                "%(customer)s saved to the directory, with %(sites)s site(s) and "
+                "%(contacts)s contact(s)."
+            )
+            if saved.created
+            else _(
+                "Added to %(customer)s in the directory: %(sites)s site(s), "
+                "%(contacts)s contact(s)."
+            )
+        )
+        % {
+            "customer": saved.customer.name,
+            "sites": len(saved.sites),
+            "contacts": len(saved.contacts),
+        },
+    )
+    return redirect(f"{url}#directory")
 
 
 def _after_save(request: AuthenticatedRequest, line: OrderLine, current: Step) -> HttpResponse:

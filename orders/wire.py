@@ -83,21 +83,47 @@ def apply_remote_line(line: OrderLine, remote: schemas.OrderLine) -> list[str]:
 def store_history(line: OrderLine, remote: schemas.OrderLine) -> None:
     """Add the `state_change` entries we have not seen yet, and replace the termination
     errors with the answer's when it carries some (Covage sends the full list)."""
-    for change in remote.state_change:
-        LineStateChange.objects.get_or_create(
-            line=line,
-            state=change.state,
-            change_date=change.change_date,
-            defaults={"change_reason": change.change_reason},
+    store_histories([(line, remote)])
+
+
+def store_histories(pairs: list[tuple[OrderLine, schemas.OrderLine]]) -> None:
+    """store_history for many lines in two queries: what is known, then what is new.
+
+    The worker calls this for every line of every answer, so it reads the known entries once
+    and inserts the new ones in one statement; the unique constraint (ignore_conflicts) still
+    guards a concurrent writer of the same entry."""
+    with_changes = [(line, remote) for line, remote in pairs if remote.state_change]
+    if with_changes:
+        known_changes = set(
+            LineStateChange.objects.filter(
+                line__in=[line.pk for line, _ in with_changes]
+            ).values_list("line_id", "state", "change_date")
         )
-    if remote.termination_error:
+        new_changes = []
+        for line, remote in with_changes:
+            for change in remote.state_change:
+                key = (line.pk, change.state, change.change_date)
+                if key not in known_changes:
+                    known_changes.add(key)
+                    new_changes.append(
+                        LineStateChange(
+                            line=line,
+                            state=change.state,
+                            change_date=change.change_date,
+                            change_reason=change.change_reason,
+                        )
+                    )
+        LineStateChange.objects.bulk_create(new_changes, ignore_conflicts=True)
+    for line, remote in pairs:
+        if not remote.termination_error:
+            continue
         known = {
             (e.code, e.property_path, e.value)
             for e in line.termination_errors.all().only("code", "property_path", "value")
         }
         for error in remote.termination_error:
-            key = (error.code, error.property_path, error.value)
-            if key not in known:
+            error_key = (error.code, error.property_path, error.value)
+            if error_key not in known:
                 LineTerminationError.objects.create(
                     line=line, code=error.code, property_path=error.property_path, value=error.value
                 )

@@ -24,7 +24,7 @@ def is_sales(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 # Apps whose models the back office may correct in the admin. "axes": the failed-login
 # lockouts, which the back office reads and lifts (by deleting the attempt).
-BACK_OFFICE_APPS = ("orders", "exports", "django_celery_beat", "axes")
+BACK_OFFICE_APPS = ("orders", "exports", "django_celery_beat", "axes", "directory")
 # Narrower grants: the back office sees and removes users' TOTP devices (a lost phone), but
 # cannot add or change one (that would hand it someone's second factor).
 BACK_OFFICE_PERMISSIONS = (

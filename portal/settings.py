@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "exports",
     "reconciliation",
     "bulk",
+    "dashboard",
+    "notifications",
+    "directory",
 ]
 
 if IS_PRODUCTION:
@@ -309,6 +312,17 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# --- Address search (the BAN, France's national address base) --------------------------------
+# Its /search/ API (GeoJSON). On a laptop, the sandbox's small copy of it; in production the
+# public service. The search waits at most ADDRESS_SEARCH_TIMEOUT seconds in all, once.
+ADDRESS_SEARCH_URL = env_str(
+    "ADDRESS_SEARCH_URL",
+    "https://api-adresse.data.gouv.fr"
+    if IS_PRODUCTION
+    else f"http://{env_str('COVAGE_SANDBOX_ADDR', '127.0.0.1:8001')}/ban",
+)
+ADDRESS_SEARCH_TIMEOUT = env_float("ADDRESS_SEARCH_TIMEOUT", 1.0)
+
 # --- Covage API -----------------------------------------------------------------------------
 SANDBOX_ADDR = env_str("COVAGE_SANDBOX_ADDR", "127.0.0.1:8001")
 # On a laptop the local sandbox; production names Covage's hosts (https only).
@@ -372,6 +386,7 @@ COVAGE_SANDBOX = {
     # Pads export CSVs with synthetic rows up to this size (download benchmarks).
     "EXPORT_MIN_BYTES": env_int("COVAGE_SANDBOX_EXPORT_MIN_BYTES", 0),
     # "off": the reads the documents do not describe answer 404/405, as a strict Covage would.
+    "ADDRESS_DELAY": env_float("COVAGE_SANDBOX_ADDRESS_DELAY", 0.0),
     "UNDOCUMENTED": env_str("COVAGE_SANDBOX_UNDOCUMENTED", "on"),
 }
 
@@ -419,3 +434,22 @@ EXPORT_DOWNLOAD_STALE_SECONDS = env_int("EXPORT_DOWNLOAD_STALE_SECONDS", 900)
 BULK_IMPORT_MAX_UPLOAD_MB = env_float("BULK_IMPORT_MAX_UPLOAD_MB", 10.0)
 BULK_IMPORT_MAX_ROWS = env_int("BULK_IMPORT_MAX_ROWS", 5000)
 BULK_IMPORT_BACKGROUND_KB = env_int("BULK_IMPORT_BACKGROUND_KB", 64)
+
+# --- E-mail (notifications, issue 14) -------------------------------------------------------
+# The console backend (e-mails printed by the worker) unless an SMTP host is given.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_HOST else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST) and not env_bool("EMAIL_USE_SSL"))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Covage portal <portal@localhost>")
+# Links in e-mails point here (no request to read the host from in a worker).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")

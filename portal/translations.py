@@ -32,7 +32,18 @@ from django.utils.translation.template import templatize
 
 # The languages that have a catalogue: the sources are written in English.
 TRANSLATED = ("fr",)
-SOURCE_DIRS = ("portal", "covage", "orders", "exports", "reconciliation", "bulk", "templates")
+SOURCE_DIRS = (
+    "portal",
+    "covage",
+    "orders",
+    "exports",
+    "reconciliation",
+    "dashboard",
+    "notifications",
+    "directory",
+    "bulk",
+    "templates",
+)
 SKIPPED_PARTS = {"migrations", "__pycache__", "tests"}
 
 # Django's lazy and no-op variants on top of Babel's defaults (gettext, ngettext, pgettext...).

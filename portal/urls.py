@@ -4,11 +4,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from portal import two_factor, views
+from dashboard import views as dashboard_views
+from portal import two_factor
 from portal.health import healthz
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The home page: what needs doing, and where orders stand (issue 14).
+    path("", dashboard_views.home, name="home"),
+    path("dashboard/", include("dashboard.urls")),
+    path("notifications/", include("notifications.urls")),
     # Load balancer probe (and the trivial page of the load test): no login, no database.
     path("healthz/", healthz, name="healthz"),
     path("orders/", include("orders.urls")),
@@ -25,5 +29,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("exports/", include("exports.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("directory/", include("directory.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "SEED": "",
     "SPELLING": "examples",
     "EXPORT_MIN_BYTES": 0,
+    # Seconds the address search (covage.sandbox.addresses) waits before answering.
+    "ADDRESS_DELAY": 0.0,
     # "off" (or "false", "0", "no"): the reads the documents do not describe (listing/finding
     # sessions, reading one back) answer as if they did not exist (405/404).
     "UNDOCUMENTED": "on",

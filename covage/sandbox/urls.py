@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, re_path
 
-from covage.sandbox import views
+from covage.sandbox import addresses, views
 
 ID = r"(?P<order_id>[^/]+)"
 ITEM = r"(?P<item_id>[^/]+)"
@@ -22,6 +22,8 @@ def route(pattern: str, view, name: str) -> URLPattern:
 
 urlpatterns = [
     route("sandbox/about", views.about, "sandbox-about"),
+    # The BAN's address search (not Covage's): covage/sandbox/addresses.py.
+    route("ban/search", addresses.search, "sandbox-ban-search"),
     route(
         "auth/realms/covage/protocol/openid-connect/token",
         views.token,

@@ -44,7 +44,7 @@ from orders.services.sync import (
     sync_session,
 )
 from orders.steps import split_property_path, step_for_field
-from orders.wire import apply_remote_line, remote_session_values, store_history
+from orders.wire import apply_remote_line, remote_session_values, store_histories
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -250,32 +250,41 @@ def store_items(
     with an event per state change; returns the lines whose state changed, with the state
     they had. Items without a state (an answer that carries none) change nothing."""
     changed: list[tuple[OrderLine, str]] = []
-    by_covage_id = {line.covage_id: line for line in session.lines.exclude(covage_id="")}
-    for item in items:
-        line = by_covage_id.get(item.id)
-        if line is None:
-            logger.warning("Covage line %s of session %s is unknown here", item.id, session.pk)
-            continue
-        with transaction.atomic():
-            locked = OrderLine.objects.select_for_update().get(pk=line.pk)
+    known = [item for item in items if item.id]
+    # One transaction, the session's lines locked in one query: the worker does this for
+    # every answer, and a commit per line was most of its own time (issue 13's profile).
+    with transaction.atomic():
+        by_covage_id = {
+            line.covage_id: line
+            for line in OrderLine.objects.select_for_update()
+            .filter(session=session, covage_id__in=[item.id for item in known])
+            .order_by("pk")
+        }
+        stored: list[tuple[OrderLine, schemas.OrderLine]] = []
+        for item in items:
+            locked = by_covage_id.get(item.id)
+            if locked is None:
+                logger.warning("Covage line %s of session %s is unknown here", item.id, session.pk)
+                continue
             previous = locked.remote_state
             fields = apply_remote_line(locked, item)
             locked.save(update_fields=fields)
-            store_history(locked, item)
-        if previous != locked.remote_state:
-            record(
-                session=session,
-                line=locked,
-                action="line_state",
-                message=gettext_noop("Line %(position)s: %(before)s → %(after)s"),
-                message_params={
-                    "position": locked.position,
-                    "before": previous or "—",
-                    "after": locked.remote_state,
-                },
-                actor=actor,
-            )
-            changed.append((locked, previous))
+            stored.append((locked, item))
+            if previous != locked.remote_state:
+                record(
+                    session=session,
+                    line=locked,
+                    action="line_state",
+                    message=gettext_noop("Line %(position)s: %(before)s → %(after)s"),
+                    message_params={
+                        "position": locked.position,
+                        "before": previous or "—",
+                        "after": locked.remote_state,
+                    },
+                    actor=actor,
+                )
+                changed.append((locked, previous))
+        store_histories(stored)
     return changed
 
 
@@ -307,15 +316,16 @@ def poll_session(*, session_id: int, client: CovageClient | None = None) -> Poll
     values["remote_read_at"] = timezone.now()
     values["poll_count"] = session.poll_count + 1
     values["next_poll_at"] = timezone.now() + POLL_DUE
-    OrderSession.objects.filter(pk=session_id).update(**values)
-    store_items(session, remote.items)
-    if remote.state != session.remote_state and remote.state:
-        record(
-            session=session,
-            action="session_state",
-            message=f"{session.remote_state or '—'} → {remote.state}",
-            actor="task",
-        )
+    with transaction.atomic():  # one commit for the whole answer
+        OrderSession.objects.filter(pk=session_id).update(**values)
+        store_items(session, remote.items)
+        if remote.state != session.remote_state and remote.state:
+            record(
+                session=session,
+                action="session_state",
+                message=f"{session.remote_state or '—'} → {remote.state}",
+                actor="task",
+            )
     final = remote.state in schemas.SESSION_FINAL_STATES
     return PollResult.FINAL if final else PollResult.WAITING
 

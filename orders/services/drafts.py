@@ -27,7 +27,7 @@ from orders.services.errors import (
     StaleLineError,
 )
 from orders.services.events import msgid, msgids, record
-from orders.steps import STEPS_BY_SLUG
+from orders.steps import PERSON_FIELDS, STEPS_BY_SLUG
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -126,6 +126,7 @@ def save_line(
     line: OrderLine,
     data: dict[str, Any],
     contact_data: dict[str, Any] | None = None,
+    entries: list[dict[str, Any]] | None = None,
     version: int,
     title: object = "",
     queue: bool = True,
@@ -134,7 +135,10 @@ def save_line(
     pages and the admin.
 
     `data` holds line fields, `contact_data` fields of the first contact entry (both by
-    model field name; missing ones are left as they are). The version the form was opened
+    model field name; missing ones are left as they are). `entries`, when given, are the
+    people (PERSON_FIELDS) of the contact entries after the first, in their new order: the
+    line's further entries become exactly these (added, changed, moved or removed). Every
+    entry repeats entry 0's end customer and site. The version the form was opened
     with must still be the line's: otherwise someone saved it meanwhile and this save would
     overwrite their work. `title` names where the change was made, in the event recorded
     (a label marked for translation: the event keeps its msgid). A caller saving many
@@ -161,10 +165,15 @@ def save_line(
             changed.append(name)
     contact, contact_changes = _first_contact_changes(locked, contact_data or {})
     _validate(locked, changed, contact, contact_changes)
+    further = _further_entries(locked, entries)
 
-    if changed or contact_changes:
+    if changed or contact_changes or further is not None:
         if contact is not None and contact_changes:
             contact.save()
+        if further is not None:
+            _replace_further_entries(locked, further)
+            contact_changes = [*contact_changes, "related_contact_information"]
+        _repeat_first_entry(locked)
         locked.version += 1
         locked.sync_status = SyncStatus.SYNCING
         locked.save()
@@ -186,7 +195,13 @@ def save_line(
 
 
 def save_line_step(
-    *, user: User, line: OrderLine, step: str, data: dict[str, Any], version: int
+    *,
+    user: User,
+    line: OrderLine,
+    step: str,
+    data: dict[str, Any],
+    version: int,
+    entries: list[dict[str, Any]] | None = None,
 ) -> OrderLine:
     """Save one step of a line (`data` holds the step's line fields and the fields of the
     first contact entry), through `save_line`."""
@@ -200,6 +215,7 @@ def save_line_step(
         line=line,
         data=line_data,
         contact_data=contact_data,
+        entries=entries,
         version=version,
         title=definition.title,
     )
@@ -210,11 +226,19 @@ def _verbose_name(model: type[OrderLine] | type[LineContact], name: str) -> obje
     return getattr(field, "verbose_name", name)
 
 
+# What the history calls a change of the further contact entries.
+FURTHER_ENTRIES = gettext_noop("Further contact entries")
+
+
 def _labels(line_fields: list[str], contact_fields: list[str]) -> list[str]:
     """The changed fields' labels as msgids (never their values: no personal data)."""
     labels = [_verbose_name(OrderLine, name) for name in line_fields]
     labels += [
-        _verbose_name(LineContact, name) for name in contact_fields if name not in line_fields
+        FURTHER_ENTRIES
+        if name == "related_contact_information"
+        else _verbose_name(LineContact, name)
+        for name in contact_fields
+        if name not in line_fields
     ]
     return list(dict.fromkeys(msgids(labels)))
 
@@ -234,6 +258,60 @@ def _first_contact_changes(
             setattr(contact, name, value)
             changed.append(name)
     return contact, changed
+
+
+# The fields every entry repeats from entry 0: the end customer and the site.
+SHARED_ENTRY_FIELDS = tuple(name for name in EDITABLE_CONTACT_FIELDS if name not in PERSON_FIELDS)
+
+
+def _person(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values.get(name) or "" for name in PERSON_FIELDS}
+
+
+def _further_entries(
+    line: OrderLine, entries: list[dict[str, Any]] | None
+) -> list[LineContact] | None:
+    """The further entries `entries` asks for (not saved, checked), or None when they are
+    the line's already (or were not given)."""
+    if entries is None:
+        return None
+    wanted = [_person(values) for values in entries]
+    current = [
+        _person({name: getattr(entry, name) for name in PERSON_FIELDS})
+        for entry in line.contacts.filter(position__gt=0).order_by("position")
+    ]
+    if wanted == current:
+        return None
+    rows = [
+        LineContact(line=line, position=index, **values) for index, values in enumerate(wanted, 1)
+    ]
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(rows, 1):
+        exclude = [f.name for f in row._meta.fields if f.name not in PERSON_FIELDS]
+        try:
+            row.clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                key = f"contacts-{index - 1}-{name}"
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise InvalidLineError(errors)
+    return rows
+
+
+def _replace_further_entries(line: OrderLine, rows: list[LineContact]) -> None:
+    line.contacts.filter(position__gt=0).delete()
+    for row in rows:
+        row.save()
+
+
+def _repeat_first_entry(line: OrderLine) -> None:
+    """Every further entry repeats entry 0's end customer and site (a line is one site)."""
+    first = LineContact.objects.filter(line=line, position=0).first()
+    if first is None:
+        return
+    values = {name: getattr(first, name) for name in SHARED_ENTRY_FIELDS}
+    line.contacts.filter(position__gt=0).update(**values)
 
 
 def _validate(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -67,10 +68,19 @@ class SyncResult(enum.Enum):
     WAITING = "waiting"  # an unknown outcome waits for an export (the export re-queues it)
 
 
+# The lease's margin beyond one call to Covage; renewing no more often than this keeps at
+# least one call's length (connect + read timeouts) ahead of the holder.
+LEASE_MARGIN_SECONDS = 10
+
+
 def _lease_duration() -> timedelta:
-    # Long enough for one call to Covage (plus our own work), renewed after each call: a
+    # Long enough for one call to Covage (plus our own work), renewed between calls: a
     # worker killed mid-sync blocks its session for less than a minute.
-    return timedelta(seconds=settings.COVAGE_CONNECT_TIMEOUT + settings.COVAGE_READ_TIMEOUT + 10)
+    return timedelta(
+        seconds=settings.COVAGE_CONNECT_TIMEOUT
+        + settings.COVAGE_READ_TIMEOUT
+        + LEASE_MARGIN_SECONDS
+    )
 
 
 class Lease:
@@ -79,6 +89,7 @@ class Lease:
     def __init__(self, session_id: int) -> None:
         self.session_id = session_id
         self.owner = uuid.uuid4().hex
+        self.renewed = time.monotonic()
 
     def acquire(self) -> bool:
         now = timezone.now()
@@ -86,12 +97,19 @@ class Lease:
         taken = OrderSession.objects.filter(free, pk=self.session_id).update(
             sync_lease_until=now + _lease_duration(), sync_lease_owner=self.owner
         )
+        self.renewed = time.monotonic()
         return taken == 1
 
     def renew(self) -> None:
+        """Extend the lease between calls, once its margin has gone by: renewing after every
+        call (one commit each) was a measurable share of the worker's time, and until the
+        margin has gone the lease still covers a whole call at its timeouts."""
+        if time.monotonic() - self.renewed < LEASE_MARGIN_SECONDS:
+            return
         OrderSession.objects.filter(pk=self.session_id, sync_lease_owner=self.owner).update(
             sync_lease_until=timezone.now() + _lease_duration()
         )
+        self.renewed = time.monotonic()
 
     def release(self) -> None:
         # Only ours: if it expired and another worker took it, that one keeps it.

@@ -58,7 +58,9 @@ def track_line(*, line_id: int, client: CovageClient | None = None) -> str:
                 defaults={"label": step.label, "raw": step.raw},
             )
         OrderLine.objects.filter(pk=line_id).update(
-            tracking_state=order.state, tracking_checked_at=timezone.now()
+            tracking_state=order.state,
+            tracking_checked_at=timezone.now(),
+            **_order_values(line, order),
         )
     if order.state != line.tracking_state:
         record(
@@ -69,6 +71,26 @@ def track_line(*, line_id: int, client: CovageClient | None = None) -> str:
             actor="task",
         )
     return order.state
+
+
+# Delivered: the service is up (`active`; `completed` on the older page).
+DELIVERED_STATES = frozenset({schemas.ORDER_ACTIVE, schemas.ORDER_COMPLETED})
+
+
+def _order_values(line: OrderLine, order: schemas.TrackedOrder) -> dict[str, object]:
+    """What the tracked order adds to the line: its commitment, its cancellation, and when it
+    was delivered (Covage's completion date, else now: the first read that saw it active).
+    Only values Covage gave are written; a date already stored is kept."""
+    values: dict[str, object] = {}
+    if order.commitment:
+        values["commitment"] = order.commitment[:32]
+    if order.cancellation_date and not line.cancellation_date:
+        values["cancellation_date"] = order.cancellation_date
+    if order.cancellation_reason and not line.cancellation_reason:
+        values["cancellation_reason"] = order.cancellation_reason
+    if order.state in DELIVERED_STATES and line.delivered_at is None:
+        values["delivered_at"] = order.completion_date or timezone.now()
+    return values
 
 
 def track_orders(*, limit: int = 200) -> int:

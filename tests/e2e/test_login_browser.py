@@ -1,4 +1,4 @@
-"""Golden path in a real browser: log in with the keyboard alone, land on the order sessions,
+"""Golden path in a real browser: log in with the keyboard alone, land on the home dashboard,
 log out."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def test_keyboard_login_and_logout(page, live_server):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(live_server.url + "/orders/")
+    page.wait_for_url(live_server.url + "/")
     assert page.get_by_text("Zoé Ménard").is_visible()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login/")

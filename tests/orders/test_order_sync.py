@@ -276,7 +276,7 @@ def test_created_orders_are_followed_until_delivered(sandbox_url, user, settings
 
 
 def test_a_sync_lease_belongs_to_one_worker_and_expires(user, settings, db):
-    from orders.services.sync import Lease
+    from orders.services.sync import LEASE_MARGIN_SECONDS, Lease
 
     settings.COVAGE_CONNECT_TIMEOUT = 0.0
     settings.COVAGE_READ_TIMEOUT = -10.0  # a lease that is already over when taken
@@ -287,7 +287,12 @@ def test_a_sync_lease_belongs_to_one_worker_and_expires(user, settings, db):
     first.release()  # too late: no effect on the new holder
     assert OrderSession.objects.get(pk=session.pk).sync_lease_owner == second.owner
     settings.COVAGE_READ_TIMEOUT = 30.0
+    second.renewed -= LEASE_MARGIN_SECONDS  # its margin has gone by: renewing writes
     second.renew()
+    renewed_until = OrderSession.objects.get(pk=session.pk).sync_lease_until
+    assert renewed_until > timezone.now() + dt.timedelta(seconds=30)
+    second.renew()  # again within the margin: no write (one commit saved per call)
+    assert OrderSession.objects.get(pk=session.pk).sync_lease_until == renewed_until
     assert not first.acquire()
     second.release()
     assert first.acquire()

@@ -32,7 +32,7 @@ def test_login_with_accented_name_then_home(client):
         reverse("login"), {"username": user.username, "password": PASSWORD}, follow=True
     )
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == reverse("orders:list")
+    assert response.redirect_chain[-1][0] == reverse("home")
     assert "Hélène Dupré" in response.content.decode()
 
 

@@ -55,7 +55,8 @@ def test_pages_work_under_the_policy(page, sandbox_url, violations):
     OrderLine.objects.filter(pk=first.pk).update(remote_state="acknowledged")
 
     log_in(page, sandbox_url, user)
-    page.wait_for_url(sandbox_url + reverse("orders:list"))
+    # The home dashboard (inline SVG charts, the htmx bell) under the policy too.
+    page.wait_for_url(sandbox_url + reverse("home"))
     page.goto(sandbox_url + reverse("orders:session", args=[session.pk]))
     bar = page.locator("#confirmation-progress .progress-bar")
     assert "1 of 2 lines decided" in page.locator("#confirmation-progress").inner_text()

@@ -16,8 +16,24 @@ from pathlib import Path
 
 from django.conf import settings
 
-TASK_MODULES = {"orders.tasks", "exports.tasks", "reconciliation.tasks", "bulk.tasks"}
-PORTAL_APPS = ("portal", "covage", "orders", "exports", "reconciliation", "bulk")
+TASK_MODULES = {
+    "orders.tasks",
+    "exports.tasks",
+    "reconciliation.tasks",
+    "notifications.tasks",
+    "bulk.tasks",
+}
+PORTAL_APPS = (
+    "portal",
+    "covage",
+    "orders",
+    "exports",
+    "reconciliation",
+    "dashboard",
+    "notifications",
+    "directory",
+    "bulk",
+)
 # The layers that must not speak to Covage: modules of these names, or inside packages of them.
 UPPER_LAYERS = {"views", "forms", "admin", "tasks"}
 SANDBOX = "covage.sandbox"

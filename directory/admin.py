@@ -20,13 +20,13 @@ from orders import validators
 from portal.roles import is_back_office
 
 
-class ServiceWrites(admin.ModelAdmin):  # type: ignore[type-arg]
+class ServiceWrites(admin.ModelAdmin):
     """Saves and deletes through the services."""
 
     editable: tuple[str, ...] = ()
     readonly_fields = ("created_by", "created_at", "updated_at")
 
-    def values(self, form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+    def values(self, form: forms.ModelForm) -> dict[str, Any]:
         names = self.editable if form.instance.pk is None else form.changed_data
         return {name: form.cleaned_data[name] for name in names if name in self.editable}
 
@@ -59,7 +59,7 @@ class ServiceWrites(admin.ModelAdmin):  # type: ignore[type-arg]
             services.delete_entry(user=request.user, entry=obj)
 
 
-class EndCustomerForm(forms.ModelForm):  # type: ignore[type-arg]
+class EndCustomerForm(forms.ModelForm):
     # Any spelling of a SIRET (with spaces): normalised, then checked.
     siret = forms.CharField(label=_("SIRET number"), required=False, max_length=32)
 
@@ -158,7 +158,7 @@ class DirectoryContactAdmin(ServiceWrites):
 
 
 @admin.register(DirectoryEvent)
-class DirectoryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DirectoryEventAdmin(admin.ModelAdmin):
     list_display = ("created_at", "action", "kind", "customer_name", "user", "fields_text")
     list_filter = ("action", "kind")
     search_fields = ("customer_name",)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "orders",
     "exports",
     "reconciliation",
+    "bulk",
     "dashboard",
     "notifications",
     "directory",
@@ -428,6 +429,11 @@ EXPORT_START_STALE_SECONDS = env_int("EXPORT_START_STALE_SECONDS", 300)
 # The sweeper (every minute) re-queues work stalled for longer than this.
 ORDERS_SWEEPER_GRACE_SECONDS = env_int("ORDERS_SWEEPER_GRACE_SECONDS", 120)
 EXPORT_DOWNLOAD_STALE_SECONDS = env_int("EXPORT_DOWNLOAD_STALE_SECONDS", 900)
+# Imports of lines from a sheet (bulk/): the largest file and the most rows accepted, and the
+# size above which a file is read by a worker (the preview shows the progress).
+BULK_IMPORT_MAX_UPLOAD_MB = env_float("BULK_IMPORT_MAX_UPLOAD_MB", 10.0)
+BULK_IMPORT_MAX_ROWS = env_int("BULK_IMPORT_MAX_ROWS", 5000)
+BULK_IMPORT_BACKGROUND_KB = env_int("BULK_IMPORT_BACKGROUND_KB", 64)
 
 # --- E-mail (notifications, issue 14) -------------------------------------------------------
 # The console backend (e-mails printed by the worker) unless an SMTP host is given.

@@ -41,6 +41,7 @@ SOURCE_DIRS = (
     "dashboard",
     "notifications",
     "directory",
+    "bulk",
     "templates",
 )
 SKIPPED_PARTS = {"migrations", "__pycache__", "tests"}

@@ -16,6 +16,8 @@ urlpatterns = [
     # Load balancer probe (and the trivial page of the load test): no login, no database.
     path("healthz/", healthz, name="healthz"),
     path("orders/", include("orders.urls")),
+    # Lines of a session from a sheet (bulk/): template, upload, preview, import, export.
+    path("orders/<int:session_pk>/import/", include("bulk.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Second factor (TOTP): the step after the password, and enrolment.

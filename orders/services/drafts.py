@@ -129,6 +129,7 @@ def save_line(
     entries: list[dict[str, Any]] | None = None,
     version: int,
     title: object = "",
+    queue: bool = True,
 ) -> OrderLine:
     """Save a line's values as a draft and queue its sync: the one write path of the step
     pages and the admin.
@@ -140,7 +141,8 @@ def save_line(
     entry repeats entry 0's end customer and site. The version the form was opened
     with must still be the line's: otherwise someone saved it meanwhile and this save would
     overwrite their work. `title` names where the change was made, in the event recorded
-    (a label marked for translation: the event keeps its msgid).
+    (a label marked for translation: the event keeps its msgid). A caller saving many
+    lines at once (an import) passes `queue=False` and queues the session's sync once.
     """
     unknown = (set(data) - set(EDITABLE_LINE_FIELDS)) | (
         set(contact_data or {}) - set(EDITABLE_CONTACT_FIELDS)
@@ -187,7 +189,8 @@ def save_line(
             if title
             else {"fields": fields},
         )
-        queue_sync(locked.session)
+        if queue:
+            queue_sync(locked.session)
     return locked
 
 

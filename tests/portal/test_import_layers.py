@@ -16,7 +16,13 @@ from pathlib import Path
 
 from django.conf import settings
 
-TASK_MODULES = {"orders.tasks", "exports.tasks", "reconciliation.tasks", "notifications.tasks"}
+TASK_MODULES = {
+    "orders.tasks",
+    "exports.tasks",
+    "reconciliation.tasks",
+    "notifications.tasks",
+    "bulk.tasks",
+}
 PORTAL_APPS = (
     "portal",
     "covage",
@@ -26,6 +32,7 @@ PORTAL_APPS = (
     "dashboard",
     "notifications",
     "directory",
+    "bulk",
 )
 # The layers that must not speak to Covage: modules of these names, or inside packages of them.
 UPPER_LAYERS = {"views", "forms", "admin", "tasks"}

@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.utils import timezone
 from factories import back_office_user, sales_user
 
+from bulk.models import ImportBatch, ImportRow
 from covage import guard
 from covage.client import CovageClient, get_client, reset_client
 from exports.models import ExportJob
@@ -38,7 +39,7 @@ from reconciliation.models import Difference
 
 # Measured before the referentials were stored: about 4 s per form page with Covage silent.
 FAST_ENOUGH = 2.0
-ADMIN_APPS = ("orders", "exports", "reconciliation")
+ADMIN_APPS = ("orders", "exports", "reconciliation", "bulk")
 # The admin's pages of ADMIN_APPS are listed from its registry instead.
 SKIPPED = {"admin"}
 
@@ -112,13 +113,20 @@ def world(db: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
         portal_value="Walk",
         covage_value="Walk SA",
     )
+    batch = ImportBatch.objects.create(
+        session=session, owner=owner, file_name="walk.csv", digest="walk", status="ready"
+    )
+    ImportRow.objects.create(batch=batch, index=0, number=2, values={"city": "Walk"})
     return {
         "owner": owner,
         "session_pk": session.pk,
         "line_pk": line.pk,
         "job_id": job.pk,
         "pk": difference.pk,
-        "objects": [session, line, job, difference],
+        "batch_pk": batch.pk,
+        "index": 0,
+        "fmt": "xlsx",
+        "objects": [session, line, job, difference, batch],
     }
 
 

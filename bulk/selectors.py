@@ -25,8 +25,8 @@ def batch_for(session: OrderSession, pk: int) -> ImportBatch:
 def pending_batches(session: OrderSession) -> list[ImportBatch]:
     """Uploads of the session still being read or waiting for the user's decision."""
     return list(
-        session.import_batches.filter(
-            status__in=[ImportBatch.Status.READING, ImportBatch.Status.READY]
+        ImportBatch.objects.filter(
+            session=session, status__in=[ImportBatch.Status.READING, ImportBatch.Status.READY]
         ).only("pk", "file_name", "status", "total_rows", "processed_rows", "valid_rows")[:5]
     )
 

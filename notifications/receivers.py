@@ -22,8 +22,10 @@ def _on_order_event(
 ) -> None:
     if not created or raw or instance.action not in NOTIFYING_ACTIONS:
         return
-    from notifications.services.create import notify_for_event
+    from notifications.services.create import may_notify, notify_for_event
 
+    if not may_notify(instance):
+        return
     try:
         with transaction.atomic():
             notify_for_event(instance)

@@ -80,6 +80,15 @@ def notify(
     return created
 
 
+def may_notify(event: OrderEvent) -> bool:
+    """False for the events that surely call for nothing, read from the event alone: the
+    worker records a line_state event for every line it follows, and most are not rejections
+    (no savepoint, no query for those)."""
+    if event.action == "line_state":
+        return (event.message_params or {}).get("after") == schemas.LINE_REJECTED_CREATION
+    return True
+
+
 def notify_for_event(event: OrderEvent) -> list[Notification]:
     """The notifications an order event calls for (most call for none)."""
     if event.action == "line_state" and event.line_id:

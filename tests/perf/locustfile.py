@@ -103,9 +103,11 @@ THINK_TIME = _think_time()
 
 ACCOUNTS, PASSWORD = _accounts()
 MODE = os.environ.get("LOAD_TASKS", "day").strip() or "day"
-if MODE not in ("day", "sessions_list", "healthz"):
-    raise SystemExit(f"LOAD_TASKS={MODE!r}: expected day, sessions_list or healthz")
-if MODE != "healthz" and not ACCOUNTS:
+# Modes whose users stay anonymous: the trivial pages the sessions list is compared with.
+ANONYMOUS_MODES = ("healthz", "login_page")
+if MODE not in ("day", "sessions_list", *ANONYMOUS_MODES):
+    raise SystemExit(f"LOAD_TASKS={MODE!r}: expected day, sessions_list, login_page or healthz")
+if MODE not in ANONYMOUS_MODES and not ACCOUNTS:
     raise SystemExit("no accounts: set LOAD_USERS_FILE, or LOAD_USERS and LOAD_PASSWORD")
 MEASURE_SECONDS = float(os.environ.get("LOAD_MEASURE_SECONDS", "0") or 0)
 WARMUP_FILE = os.environ.get("LOAD_WARMUP_FILE", "")
@@ -315,7 +317,7 @@ class Salesperson(HttpUser):
         self.username = "(anonymous)"
         for adapter in self.client.adapters.values():
             adapter.max_retries = RESEND_ONCE
-        if MODE == "healthz":
+        if MODE in ANONYMOUS_MODES:
             WARM_UP.user_ready(self.environment)
             self.start_working()
             return
@@ -460,6 +462,9 @@ class Salesperson(HttpUser):
     def healthz(self) -> None:
         self.page("/healthz/", "healthz")
 
+    def login_page(self) -> None:
+        self.page("/login/", "login page")
+
     # Weights of a working day: mostly typing lines, the lines table polled while it syncs.
     if MODE == "day":
         tasks = {
@@ -471,5 +476,7 @@ class Salesperson(HttpUser):
         }
     elif MODE == "sessions_list":
         tasks = [sessions_list]
+    elif MODE == "login_page":
+        tasks = [login_page]
     else:
         tasks = [healthz]

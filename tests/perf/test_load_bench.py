@@ -15,8 +15,10 @@ Runs, each printed one line per page (requests per second, p50, p95, p99, errors
 total line:
 - 20 and then 50 users, 1 to 5 s of thinking time between actions, LOAD_BENCH_SECONDS (60) each;
 - saturation, no thinking time, LOAD_BENCH_SATURATION_USERS (16) users for
-  LOAD_BENCH_SATURATION_SECONDS (20): the sessions list alone, then /healthz/ alone (a trivial
-  view served the same way); the ratio of their throughputs.
+  LOAD_BENCH_SATURATION_SECONDS (20): the sessions list alone, then the login page alone (the
+  trivial view of the issue's own measurement: a small form rendered through the same
+  middleware and templates), then /healthz/ alone (no work at all: the floor); the ratios of
+  the list's throughput to each, the goal read on the login page's.
 
 Goals (printed with PASS/MISS, not asserted): 0 errors, p95 under 300 ms at 20 users (worst
 page; the logins, all at the start, are shown but not counted), a saturation ratio of at least
@@ -541,7 +543,7 @@ def test_load_bench(transactional_db: None, tmp_path: Path) -> None:
             print(
                 f"\n--- load test: {SALESPEOPLE} salespeople x {SESSIONS} sessions x {LINES} "
                 f"lines (seeded in {seeded:.0f} s), {connection.vendor} "
-                f"DATABASE_CONN_MAX_AGE={server.env.get('DATABASE_CONN_MAX_AGE', '0 (unset)')}, "
+                f"DATABASE_CONN_MAX_AGE={server.env.get('DATABASE_CONN_MAX_AGE', 'default')}, "
                 f"{os.cpu_count()} CPUs ---\n"
                 f"gunicorn (Procfile web): {shlex.join(server.argv)}"
                 f"{' + ' + shlex.join(server.extra) if server.extra else ''}\n"
@@ -564,7 +566,7 @@ def test_load_bench(transactional_db: None, tmp_path: Path) -> None:
                 _stop_if_broken(run)
                 runs.append(run)
             saturation = {}
-            for tasks in ("sessions_list", "healthz"):
+            for tasks in ("sessions_list", "login_page", "healthz"):
                 run = run_locust(
                     f"saturation {tasks}",
                     server=server,
@@ -588,14 +590,22 @@ def test_load_bench(transactional_db: None, tmp_path: Path) -> None:
         queue.purge()
         queue.stop()
 
-    listed = saturation["sessions_list"].page("sessions list")
-    health = saturation["healthz"].page("healthz")
-    list_rps = listed.rps if listed else 0.0
-    health_rps = health.rps if health else 0.0
-    ratio = list_rps / health_rps if health_rps else 0.0
+    def rps(tasks: str, page: str) -> float:
+        row = saturation[tasks].page(page)
+        return row.rps if row else 0.0
+
+    list_rps = rps("sessions_list", "sessions list")
+    login_rps = rps("login_page", "login page")
+    health_rps = rps("healthz", "healthz")
+    # The goal's trivial view is the login page, as in the issue's own measurement (a page
+    # rendered through the same middleware and templates, without the database work);
+    # /healthz/ (no middleware work at all) is printed as the floor.
+    ratio = list_rps / login_rps if login_rps else 0.0
+    floor = list_rps / health_rps if health_rps else 0.0
     print(
-        f"load saturation: sessions list {list_rps:.1f} rps / healthz {health_rps:.1f} rps "
-        f"= ratio {ratio:.2f} (goal >= {RATIO_GOAL}: {_verdict(ratio >= RATIO_GOAL)}), "
+        f"load saturation: sessions list {list_rps:.1f} rps / login page {login_rps:.1f} rps "
+        f"= ratio {ratio:.2f} (goal >= {RATIO_GOAL}: {_verdict(ratio >= RATIO_GOAL)}); "
+        f"/ healthz {health_rps:.1f} rps = {floor:.2f}; "
         f"{SATURATION_USERS} users without thinking time"
     )
     at_20 = worst_p95(runs[0])

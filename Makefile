@@ -42,7 +42,11 @@ pytest: install
 
 test: lint pytest
 
-# Benchmarks (not part of `make test`): a 200 MB export download, 200 confirmed sessions.
+# Benchmarks (not part of `make test`): a 200 MB export download; 200 sessions confirmed by a real
+# worker against the bare client's pooled loop (`confirm:`); the Locust load test of gunicorn
+# (`load ...:`); a 1,000-row sheet imported (`bulk import:`); the dashboard over 10,000 lines
+# (`dashboard:`). The worker and load benchmarks need PostgreSQL and Redis: set DATABASE_URL
+# and REDIS_URL (README, "Tests and benchmarks").
 bench: install
 	LOG_LEVEL=WARNING $(VENV)/bin/pytest tests/perf -s -p no:logging -o addopts="-p no:cacheprovider"
 

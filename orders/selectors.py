@@ -7,7 +7,8 @@ import datetime as dt
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from covage import schemas
@@ -81,13 +82,19 @@ def sessions_for(
         sessions = sessions.filter(created_at__date__gte=date_from)
     if date_to:
         sessions = sessions.filter(created_at__date__lte=date_to)
-    live = Q(lines__deleted_at__isnull=True)
+    # Counted by correlated subqueries, not by a join and GROUP BY: the paginator's COUNT then
+    # leaves them out (Django strips unused non-aggregate annotations), and only the page's
+    # rows are counted (the sessions list under load, issue 13).
+    live = OrderLine.objects.filter(session=OuterRef("pk"), deleted_at__isnull=True)
     return sessions.annotate(
-        line_count=Count("lines", filter=live),
-        failed_line_count=Count(
-            "lines", filter=live & Q(lines__sync_status=SyncStatus.SYNC_FAILED)
-        ),
+        line_count=_count_of(live),
+        failed_line_count=_count_of(live.filter(sync_status=SyncStatus.SYNC_FAILED)),
     ).order_by("-created_at", "-pk")
+
+
+def _count_of(lines: QuerySet[OrderLine]) -> Coalesce:
+    counted = lines.order_by().values("session").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _contains(field_name: str, text: str) -> Q:

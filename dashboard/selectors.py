@@ -38,6 +38,7 @@ from orders.models import (
     OrderSession,
     ProductionStep,
 )
+from orders.selectors import visible_sessions
 from portal.roles import is_back_office
 
 Viewer = User | AnonymousUser
@@ -49,29 +50,10 @@ TOP_REASONS = 5
 LEAD_TIME_SAMPLE = 2000
 
 
-def is_back_office_cached(user: Viewer) -> bool:
-    """is_back_office, asked once per request (the answer is kept on the request's user)."""
-    cached = getattr(user, "_dashboard_back_office", None)
-    if cached is None:
-        cached = is_back_office(user)
-        if user.is_authenticated:
-            setattr(user, "_dashboard_back_office", cached)  # noqa: B010
-    return bool(cached)
-
-
-def visible_sessions(user: Viewer) -> QuerySet[OrderSession]:
-    """The sessions `user` may see: their own; every one for the back office."""
-    if is_back_office_cached(user):
-        return OrderSession.objects.all()
-    if not user.is_authenticated:
-        return OrderSession.objects.none()
-    return OrderSession.objects.filter(owner=user)
-
-
 def visible_lines(user: Viewer) -> QuerySet[OrderLine]:
     """The live lines of the sessions `user` may see."""
     lines = OrderLine.objects.filter(deleted_at__isnull=True)
-    if is_back_office_cached(user):
+    if is_back_office(user):
         return lines
     if not user.is_authenticated:
         return lines.none()

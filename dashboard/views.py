@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from dashboard import charts, queues, selectors
 from dashboard.forms import LineFilterForm
+from portal.roles import is_back_office
 
 PAGE_SIZE = 25
 
@@ -26,77 +27,34 @@ def _link(name: str, queue: str) -> str:
     return f"{reverse(name)}?{urlencode({'queue': queue})}"
 
 
+def _tile(found: selectors.Counts, key: str, tone: str) -> dict[str, Any]:
+    if key in queues.SESSION_QUEUES:
+        label, count, view = queues.SESSION_QUEUES[key], found.sessions[key], "dashboard:sessions"
+    else:
+        label, count, view = queues.LINE_QUEUES[key], found.lines[key], "dashboard:lines"
+    return {"key": key, "label": label, "count": count, "url": _link(view, key), "tone": tone}
+
+
 @require_safe
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """What needs doing and where orders stand: the user's, or everyone's for the back
     office."""
     user = request.user
-    back_office = selectors.is_back_office_cached(user)
+    back_office = is_back_office(user)
     found = selectors.counts(user)
-    session_queues = [queues.DRAFTS, queues.SYNC_FAILED, queues.WAITING]
-    if back_office:
-        session_queues.append(queues.ATTENTION)
-    tiles: list[dict[str, Any]] = [
-        {
-            "key": queues.DRAFTS,
-            "label": queues.SESSION_QUEUES[queues.DRAFTS],
-            "count": found.sessions[queues.DRAFTS],
-            "url": _link("dashboard:sessions", queues.DRAFTS),
-            "tone": "primary",
-        },
-        {
-            "key": queues.REJECTED,
-            "label": queues.LINE_QUEUES[queues.REJECTED],
-            "count": found.lines[queues.REJECTED],
-            "url": _link("dashboard:lines", queues.REJECTED),
-            "tone": "danger",
-        },
-        {
-            "key": queues.SYNC_FAILED,
-            "label": queues.SESSION_QUEUES[queues.SYNC_FAILED],
-            "count": found.sessions[queues.SYNC_FAILED],
-            "url": _link("dashboard:sessions", queues.SYNC_FAILED),
-            "tone": "danger",
-        },
-        {
-            "key": queues.WAITING,
-            "label": queues.SESSION_QUEUES[queues.WAITING],
-            "count": found.sessions[queues.WAITING],
-            "url": _link("dashboard:sessions", queues.WAITING),
-            "tone": "secondary",
-        },
-        {
-            "key": queues.HELD,
-            "label": queues.LINE_QUEUES[queues.HELD],
-            "count": found.lines[queues.HELD],
-            "url": _link("dashboard:lines", queues.HELD),
-            "tone": "warning",
-        },
-        {
-            "key": queues.IN_PRODUCTION,
-            "label": queues.LINE_QUEUES[queues.IN_PRODUCTION],
-            "count": found.lines[queues.IN_PRODUCTION],
-            "url": _link("dashboard:lines", queues.IN_PRODUCTION),
-            "tone": "info",
-        },
-        {
-            "key": queues.DELIVERED_MONTH,
-            "label": queues.LINE_QUEUES[queues.DELIVERED_MONTH],
-            "count": found.lines[queues.DELIVERED_MONTH],
-            "url": _link("dashboard:lines", queues.DELIVERED_MONTH),
-            "tone": "success",
-        },
+    # (queue, tone) in the order shown; session queues link to sessions, the others to lines.
+    shown = [
+        (queues.DRAFTS, "primary"),
+        (queues.REJECTED, "danger"),
+        (queues.SYNC_FAILED, "danger"),
+        (queues.WAITING, "secondary"),
+        (queues.HELD, "warning"),
+        (queues.IN_PRODUCTION, "info"),
+        (queues.DELIVERED_MONTH, "success"),
     ]
     if back_office:
-        tiles.append(
-            {
-                "key": queues.ATTENTION,
-                "label": queues.SESSION_QUEUES[queues.ATTENTION],
-                "count": found.sessions[queues.ATTENTION],
-                "url": _link("dashboard:sessions", queues.ATTENTION),
-                "tone": "warning",
-            }
-        )
+        shown.append((queues.ATTENTION, "warning"))
+    tiles = [_tile(found, key, tone) for key, tone in shown]
     to_acknowledged = selectors.lead_time_to_acknowledged(user)
     to_active = selectors.lead_time_to_active(user)
     weekly = selectors.confirmed_per_week(user)

@@ -25,7 +25,8 @@ Viewer = User | AnonymousUser
 SESSION_REMOTE_STATES = ("created", "in_progress", "completed", "partial", "rejected")
 
 
-def _visible_sessions(user: Viewer) -> QuerySet[OrderSession]:
+def visible_sessions(user: Viewer) -> QuerySet[OrderSession]:
+    """The sessions `user` may see: their own; every one for the back office."""
     sessions = OrderSession.objects.all()
     if is_back_office(user):
         return sessions
@@ -51,7 +52,7 @@ def sessions_for(
     references and external ids. Line matches go through a subquery, so a session matching on
     several lines is listed once and its counts stay right.
     """
-    sessions = _visible_sessions(user).select_related("owner")
+    sessions = visible_sessions(user).select_related("owner")
     search = search.strip()
     if search:
         matching_lines = OrderLine.objects.filter(
@@ -113,12 +114,12 @@ def _contains(field_name: str, text: str) -> Q:
 
 def session_for(user: Viewer, pk: int) -> OrderSession:
     """One session the user may see, or Http404: another user's session looks like none."""
-    return get_object_or_404(_visible_sessions(user).select_related("owner"), pk=pk)
+    return get_object_or_404(visible_sessions(user).select_related("owner"), pk=pk)
 
 
 def line_for(user: Viewer, session_pk: int, line_pk: int) -> OrderLine:
     """One live line of a session the user may see, with its session and contacts, or Http404."""
-    sessions = _visible_sessions(user)
+    sessions = visible_sessions(user)
     lines = (
         OrderLine.objects.filter(session__in=sessions, deleted_at__isnull=True)
         .select_related("session", "session__owner")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory import text
 from orders import validators
+from orders.models import LineContact, OrderLine
 
 # The address fields of a site: the names of the line's contact entry fields (LineContact),
 # so that a site fills a line and a line fills a site field by field.
@@ -32,20 +33,15 @@ ADDRESS_FIELDS = (
 )
 
 
-class EndCustomer(models.Model):
-    name = models.CharField(_("End customer name"), max_length=255)
-    siret = models.CharField(
-        _("SIRET number"),
-        max_length=14,
-        blank=True,
-        help_text=_("14 digits: the 9-digit SIREN, then the 5-digit establishment number."),
-        validators=[validators.validate_siret],
-    )
-    business_code = models.CharField(_("Business code"), max_length=64, blank=True)
-    billing_site_ref = models.CharField(_("Billing site reference"), max_length=64, blank=True)
-    # The name without case, accents or punctuation (directory.text.key): what searches and
-    # the duplicate check compare.
-    search_key = models.CharField(max_length=255, editable=False, db_index=True)
+def _line_field(model: type[models.Model], name: str) -> models.Field:
+    """The line's own declaration of a field (label, help, length, validators: one catalogue,
+    orders.catalogue), for the directory entry that fills it."""
+    return model._meta.get_field(name).clone()  # type: ignore[union-attr]
+
+
+class DirectoryEntry(models.Model):
+    """Who entered an entry, and when (the history, DirectoryEvent, says who changed it)."""
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -56,6 +52,19 @@ class EndCustomer(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class EndCustomer(DirectoryEntry):
+    name = models.CharField(_("End customer name"), max_length=255)
+    siret = _line_field(LineContact, "siret")
+    business_code = _line_field(OrderLine, "business_code")
+    billing_site_ref = _line_field(OrderLine, "billing_site_ref")
+    # The name without case, accents or punctuation (directory.text.key): what searches and
+    # the duplicate check compare.
+    search_key = models.CharField(max_length=255, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("end customer")
@@ -71,42 +80,22 @@ class EndCustomer(models.Model):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
-class CustomerSite(models.Model):
+class CustomerSite(DirectoryEntry):
     customer = models.ForeignKey(
         EndCustomer, on_delete=models.CASCADE, related_name="sites", verbose_name=_("end customer")
     )
-    street_number = models.CharField(_("Street number"), max_length=16, blank=True)
-    street_number_extension = models.CharField(
-        _("Street number extension"), max_length=16, blank=True
-    )
-    street_name = models.CharField(_("Street name"), max_length=255, blank=True)
-    building_name = models.CharField(_("Building name"), max_length=255, blank=True)
-    level_number = models.CharField(_("Floor (level number)"), max_length=16, blank=True)
-    postcode = models.CharField(
-        _("Postcode"), max_length=5, blank=True, validators=[validators.validate_postcode]
-    )
-    city = models.CharField(_("City"), max_length=255, blank=True)
-    insee_code = models.CharField(
-        _("INSEE code"), max_length=5, blank=True, validators=[validators.validate_insee_code]
-    )
-    latitude = models.FloatField(
-        _("Latitude"), null=True, blank=True, validators=[validators.validate_latitude]
-    )
-    longitude = models.FloatField(
-        _("Longitude"), null=True, blank=True, validators=[validators.validate_longitude]
-    )
-    access_instructions = models.TextField(_("Access instructions"), blank=True)
+    street_number = _line_field(LineContact, "street_number")
+    street_number_extension = _line_field(LineContact, "street_number_extension")
+    street_name = _line_field(LineContact, "street_name")
+    building_name = _line_field(LineContact, "building_name")
+    level_number = _line_field(LineContact, "level_number")
+    postcode = _line_field(LineContact, "postcode")
+    city = _line_field(LineContact, "city")
+    insee_code = _line_field(LineContact, "insee_code")
+    latitude = _line_field(LineContact, "latitude")
+    longitude = _line_field(LineContact, "longitude")
+    access_instructions = _line_field(OrderLine, "access_instructions")
     city_key = models.CharField(max_length=255, editable=False, db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("entered by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("customer site")
@@ -132,7 +121,7 @@ class CustomerSite(models.Model):
         return ", ".join(part for part in (street, town) if part) or gettext("Site")
 
 
-class DirectoryContact(models.Model):
+class DirectoryContact(DirectoryEntry):
     """A person to call about a customer's sites: personal data (directory.selectors)."""
 
     customer = models.ForeignKey(
@@ -147,16 +136,6 @@ class DirectoryContact(models.Model):
     phone_number = models.CharField(
         _("Phone"), max_length=20, blank=True, validators=[validators.validate_phone_number]
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("entered by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("directory contact")

@@ -14,23 +14,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from directory import text
-from orders import validators
+from orders import steps, validators
 from orders.models import LineContact, OrderLine
 
-# The address fields of a site: the names of the line's contact entry fields (LineContact),
+# The address fields of a site: those of the line's address step (its LineContact fields),
 # so that a site fills a line and a line fills a site field by field.
-ADDRESS_FIELDS = (
-    "street_number",
-    "street_number_extension",
-    "street_name",
-    "building_name",
-    "level_number",
-    "postcode",
-    "city",
-    "insee_code",
-    "latitude",
-    "longitude",
-)
+ADDRESS_FIELDS = steps.ADDRESS.contact_fields
 
 
 def _line_field(model: type[models.Model], name: str) -> models.Field:

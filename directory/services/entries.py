@@ -4,7 +4,7 @@ history (DirectoryEvent). Merging and deleting are the back office's."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -12,7 +12,13 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from directory import text
-from directory.models import CustomerSite, DirectoryContact, DirectoryEvent, EndCustomer
+from directory.models import (
+    ADDRESS_FIELDS,
+    CustomerSite,
+    DirectoryContact,
+    DirectoryEvent,
+    EndCustomer,
+)
 from orders import validators
 from portal.roles import is_back_office
 
@@ -49,20 +55,11 @@ class DuplicateCustomer(DirectoryError):
         self.existing = existing
 
 
+# A site or a contact: the entries that belong to one customer.
+CustomerEntry = TypeVar("CustomerEntry", CustomerSite, DirectoryContact)
+
 CUSTOMER_FIELDS = ("name", "siret", "business_code", "billing_site_ref")
-SITE_FIELDS = (
-    "street_number",
-    "street_number_extension",
-    "street_name",
-    "building_name",
-    "level_number",
-    "postcode",
-    "city",
-    "insee_code",
-    "latitude",
-    "longitude",
-    "access_instructions",
-)
+SITE_FIELDS = (*ADDRESS_FIELDS, "access_instructions")
 CONTACT_FIELDS = ("firstname", "lastname", "email_address", "phone_number")
 EDITABLE = {
     EndCustomer: CUSTOMER_FIELDS,
@@ -188,30 +185,32 @@ def create_customer(
     return customer
 
 
+def _add_to_customer(
+    model: type[CustomerEntry],
+    *,
+    user: User | None,
+    customer: EndCustomer,
+    values: Mapping[str, Any],
+) -> CustomerEntry:
+    entry = model(customer=customer, created_by=_author(user), **_normalised(model, values))
+    _check(entry)
+    entry.save()
+    record(user=user, action=DirectoryEvent.Action.CREATED, entry=entry, fields=_filled(values))
+    return entry
+
+
 @transaction.atomic
 def add_site(
     *, user: User | None, customer: EndCustomer, values: Mapping[str, Any]
 ) -> CustomerSite:
-    site = CustomerSite(
-        customer=customer, created_by=_author(user), **_normalised(CustomerSite, values)
-    )
-    _check(site)
-    site.save()
-    record(user=user, action=DirectoryEvent.Action.CREATED, entry=site, fields=_filled(values))
-    return site
+    return _add_to_customer(CustomerSite, user=user, customer=customer, values=values)
 
 
 @transaction.atomic
 def add_contact(
     *, user: User | None, customer: EndCustomer, values: Mapping[str, Any]
 ) -> DirectoryContact:
-    contact = DirectoryContact(
-        customer=customer, created_by=_author(user), **_normalised(DirectoryContact, values)
-    )
-    _check(contact)
-    contact.save()
-    record(user=user, action=DirectoryEvent.Action.CREATED, entry=contact, fields=_filled(values))
-    return contact
+    return _add_to_customer(DirectoryContact, user=user, customer=customer, values=values)
 
 
 @transaction.atomic

@@ -91,10 +91,9 @@ def may_notify(event: OrderEvent) -> bool:
 
 def notify_for_event(event: OrderEvent) -> list[Notification]:
     """The notifications an order event calls for (most call for none)."""
+    if not may_notify(event):
+        return []
     if event.action == "line_state" and event.line_id:
-        after = (event.message_params or {}).get("after")
-        if after != schemas.LINE_REJECTED_CREATION:
-            return []
         line = OrderLine.objects.select_related("session__owner").get(pk=event.line_id)
         return notify(
             users=[line.session.owner],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
@@ -13,8 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from notifications import selectors
 from notifications.forms import PreferenceForm
-from notifications.models import NotificationPreference
-from notifications.services.create import mark_read
+from notifications.services.create import mark_read, preference_for, save_preferences
 
 PAGE_SIZE = 30
 
@@ -49,12 +49,12 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: AuthenticatedRequest) -> HttpResponse:
-    instance = NotificationPreference.objects.filter(user=request.user).first()
-    if instance is None:
-        instance = NotificationPreference(user=request.user, language=_current_language())
+    instance = preference_for(request.user)
+    if instance.pk is None:  # never saved: offer the language the portal is shown in
+        instance.language = _current_language()
     form = PreferenceForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_preferences(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your notification preferences are saved."))
         return redirect("notifications:preferences")
     status = 400 if request.method == "POST" else 200
@@ -63,4 +63,4 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
 
 def _current_language() -> str:
     language = (translation.get_language() or "").split("-")[0]
-    return language or "fr"
+    return language or str(settings.LANGUAGE_CODE)

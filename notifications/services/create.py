@@ -31,6 +31,18 @@ def preference_for(user: User) -> NotificationPreference:
     return found or NotificationPreference(user=user)
 
 
+def save_preferences(
+    *, user: User, email_kinds: list[str], frequency: str, language: str
+) -> NotificationPreference:
+    """The user's choices (the preferences page): which events come by e-mail, how often,
+    in which language."""
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user,
+        defaults={"email_kinds": list(email_kinds), "frequency": frequency, "language": language},
+    )
+    return preference
+
+
 def back_office_users() -> list[User]:
     users = get_user_model().objects.filter(
         Q(groups__name=BACK_OFFICE) | Q(is_superuser=True), is_active=True

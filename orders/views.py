@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,6 +47,7 @@ from orders.steps import (
     split_property_path,
     step_for_field,
 )
+from portal.pagination import paginate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -107,7 +107,8 @@ def session_list(request: AuthenticatedRequest) -> HttpResponse:
     filter_form = forms.SessionFilterForm(request.GET or None)
     filters = filter_form.filters()
     sessions = selectors.sessions_for(request.user, **filters)
-    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(sessions, request.GET.get("page"), PAGE_SIZE)
+    selectors.with_line_counts(page.object_list)
     context = {"filter_form": filter_form, "page": page, "filtered": bool(filters)}
     template = (
         "orders/partials/session_results.html"

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, QuerySet
 
 SALES = "sales"
 BACK_OFFICE = "back_office"
 ROLE_GROUPS = (SALES, BACK_OFFICE)
 
 
+def _annotation(group: str) -> str:
+    return f"portal_role_{group}"
+
+
+def annotate_roles(users: QuerySet[Any]) -> QuerySet[Any]:
+    """`users`, each with one boolean per role group read in the same query (the request's
+    user: portal/auth.py)."""
+    memberships = get_user_model().groups.through.objects.filter(user=OuterRef("pk"))
+    return users.annotate(
+        **{_annotation(name): Exists(memberships.filter(group__name=name)) for name in ROLE_GROUPS}
+    )
+
+
 def _group_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """The user's role groups, read once per user object: a page asks several times (the
     view, the navbar's context processor, the selectors), and the user object lives for one
-    request."""
+    request. The request's user comes with them (annotate_roles); any other asks here."""
     cached: frozenset[str] | None = getattr(user, "_portal_role_groups", None)
     if cached is None:
-        cached = frozenset(
-            user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True)  # type: ignore[union-attr]
-        )
+        if hasattr(user, _annotation(ROLE_GROUPS[0])):
+            cached = frozenset(name for name in ROLE_GROUPS if getattr(user, _annotation(name)))
+        else:
+            cached = frozenset(
+                user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True)  # type: ignore[union-attr]
+            )
         user._portal_role_groups = cached  # type: ignore[union-attr]
     return cached
 

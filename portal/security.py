@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,12 +22,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
-from django_otp import user_has_device
+from django_otp import device_classes, user_has_device
 
 LOGIN_AT_KEY = "portal_login_at"
 SEEN_AT_KEY = "portal_seen_at"
@@ -137,6 +140,26 @@ def _is_staff(user: Any) -> bool:
     return bool(user.is_staff or user.is_superuser)
 
 
+# Set on the request's user by annotate_second_factor (portal/auth.py).
+HAS_DEVICE_ANNOTATION = "portal_has_confirmed_device"
+
+
+def annotate_second_factor(users: QuerySet[Any]) -> QuerySet[Any]:
+    """`users`, each with whether they have a confirmed device of any installed kind (what
+    django_otp's user_has_device answers), read in the same query."""
+    exists = [
+        Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True))
+        for model in device_classes()
+    ]
+    has_device = functools.reduce(operator.or_, exists) if exists else Value(False)
+    return users.annotate(**{HAS_DEVICE_ANNOTATION: has_device})
+
+
+def _has_device(user: Any) -> bool:
+    known = getattr(user, HAS_DEVICE_ANNOTATION, None)
+    return bool(known) if known is not None else user_has_device(user)
+
+
 def owes_second_factor(user: Any) -> str | None:
     """The view a logged-in, unverified user must go to first, or None."""
     if not user.is_authenticated:
@@ -144,7 +167,7 @@ def owes_second_factor(user: Any) -> str | None:
     is_verified = getattr(user, "is_verified", None)
     if is_verified is not None and is_verified():
         return None
-    if user_has_device(user):
+    if _has_device(user):
         return "two_factor_verify"
     if settings.PORTAL_REQUIRE_STAFF_2FA and _is_staff(user):
         return "two_factor_enrol"

@@ -162,7 +162,8 @@ else:
 AUTHENTICATION_BACKENDS = [
     # First, as django-axes requires: refuses locked-out users and addresses before any check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading the request's user with their roles and second factor at once.
+    "portal.auth.PortalBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -183,6 +184,9 @@ SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 60 * 60)
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 8 * 60 * 60)
 # The cookie and the stored session never outlive the absolute limit.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", SESSION_ABSOLUTE_TIMEOUT)
+# Every page reads its session: from the cache (Redis) first, written through to the database,
+# which stays the record (a cache flush or a Redis restart logs nobody out).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Failed logins (portal and admin) are counted per user name and, separately, per client
 # address: either one reaching the limit locks logins out for the cool-off time. Lockouts are

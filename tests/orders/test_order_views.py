@@ -77,8 +77,12 @@ def test_search_and_filters(client, session_factory, line_factory):
     assert "S-FROMAGE" in page and "S-OTHER" not in page
     page = body(client.get(url, {"remote_state": "completed"}))
     assert "S-OTHER" in page and "S-FROMAGE" not in page
+    # The filters show what they filter on.
+    assert '<option value="completed" selected>' in page
+    assert '<option value="" selected>' in page  # sync status: any
     page = body(client.get(url, {"sync_status": "draft"}))
     assert "S-FROMAGE" in page and "S-OTHER" not in page
+    assert '<option value="draft" selected>' in page
     page = body(client.get(url, {"search": "nothing like it"}))
     assert "No session matches these filters." in page
 
@@ -92,6 +96,7 @@ def test_date_filter_and_bad_values_are_ignored(client, session_factory):
     since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
     page = body(client.get(reverse("orders:list"), {"date_from": since}))
     assert "S-NEW" in page and "S-OLD" not in page
+    assert f'name="date_from" id="id_date_from" value="{since}"' in page
     response = client.get(reverse("orders:list"), {"date_from": "not a date", "page": "x"})
     assert response.status_code == 200
     assert "S-NEW" in body(response) and "S-OLD" in body(response)
@@ -107,6 +112,25 @@ def test_pagination_25_per_page(client, session_factory):
     second = body(client.get(reverse("orders:list"), {"page": 2}))
     assert "page 2 of 2" in second
     assert second.count("<tr>") == 1 + 5  # header row + 5 sessions
+
+
+def test_the_list_costs_three_queries_whatever_its_length(
+    client, session_factory, line_factory, django_assert_num_queries
+):
+    """The user with their roles and second factor, the page's sessions, their line counts
+    (the session itself comes from the cache; a page with more sessions than it shows adds
+    their count)."""
+    user = sales_user()
+    for _ in range(5):
+        line_factory.create_batch(3, session=session_factory(owner=user))
+    client.force_login(user)
+    client.get(reverse("orders:list"))  # the first page after the login stamps the session
+    with django_assert_num_queries(3):
+        page = body(client.get(reverse("orders:list")))
+    assert page.count(">3</td>") == 5
+    session_factory.create_batch(25, owner=user)
+    with django_assert_num_queries(4):
+        assert "30 sessions · page 1 of 2" in body(client.get(reverse("orders:list")))
 
 
 def test_htmx_gets_the_results_alone_with_vary(client, session_factory):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
+from django.forms import BoundField
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+SELECTED = mark_safe(" selected")
 
 
 @register.filter
@@ -17,3 +25,41 @@ def percent_step(value: object, step: int = 5) -> int:
         return 0
     stepped = int(step * round(percent / step))
     return max(0, min(100, stepped))
+
+
+@register.simple_tag
+def filter_select(field: BoundField) -> SafeString:
+    """A list filter's <select> (a ChoiceField), marked up here rather than by Django's widget
+    templates, which render one template per option and one per attribute list: 36 template
+    renders for the sessions list's filters, a third of its rendering time under load (issue
+    13). The field's label is the page's own <label for=...>."""
+    value = field.value()
+    current = "" if value is None else str(value)
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (choice, SELECTED if str(choice) == current else "", label)
+            for choice, label in field.field.choices  # type: ignore[attr-defined]
+        ),
+    )
+    return format_html(
+        '<select name="{}" id="{}" class="form-select">{}</select>',
+        field.html_name,
+        field.id_for_label,
+        options,
+    )
+
+
+@register.simple_tag
+def time_tag(value: dt.date | None, format_name: str = "SHORT_DATETIME_FORMAT") -> SafeString | str:
+    """A date or a moment as every page shows it: `<time datetime="ISO 8601">short, local
+    and in the user's language</time>` (what `|date:'c'` and `|date:format_name` give, with
+    one conversion to local time instead of two; the sessions list shows one per row)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}">{}</time>', value.isoformat(), formats.date_format(value, format_name)
+    )

@@ -1,0 +1,59 @@
+"""The badges of a session's or a line's state, on every list and page that shows one.
+
+Tags rather than included templates: the sessions list shows two per row, and an include
+costs a template render each (the list under load, issue 13).
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+# Covage's own states, by the colour that says how they stand.
+STATE_BADGE_CLASSES = {
+    **dict.fromkeys(
+        ("rejected_creation", "rejected", "technical_error", "cancelled"), "text-bg-danger"
+    ),
+    **dict.fromkeys(("completed", "acknowledged", "active"), "text-bg-success"),
+    **dict.fromkeys(("partial", "held_adv_validation"), "text-bg-warning"),
+    "in_progress": "text-bg-info",
+}
+SYNC_BADGE_CLASSES = {
+    **dict.fromkeys(("syncing", "confirming"), "text-bg-info"),
+    **dict.fromkeys(("synced", "confirmed"), "text-bg-success"),
+    "sync_failed": "text-bg-danger",
+}
+# Our sync statuses that are still under way show a spinner.
+SYNC_IN_PROGRESS = frozenset({"syncing", "confirming"})
+
+
+@register.simple_tag
+def state_badge(state: str) -> SafeString:
+    """Covage's state, shown verbatim: it is Covage's vocabulary, not ours."""
+    if not state:
+        return format_html(
+            '<span class="small text-body-secondary">{}</span>', _("not at Covage yet")
+        )
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        STATE_BADGE_CLASSES.get(state, "text-bg-secondary"),
+        state,
+    )
+
+
+@register.simple_tag
+def sync_badge(status: str, label: str) -> SafeString:
+    """Our sync status, in the user's words (`label`: the status's display)."""
+    css = SYNC_BADGE_CLASSES.get(status, "text-bg-secondary")
+    if status in SYNC_IN_PROGRESS:
+        return format_html(
+            '<span class="badge {}"><span class="spinner-border spinner-border-sm spinner-badge '
+            'me-1" aria-hidden="true"></span>{}</span>',
+            css,
+            label,
+        )
+    return format_html('<span class="badge {}">{}</span>', css, label)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from dashboard import charts, queues, selectors
 from dashboard.forms import LineFilterForm
+from portal.pagination import paginate
 from portal.roles import is_back_office
 
 PAGE_SIZE = 25
@@ -81,7 +81,7 @@ def line_list(request: AuthenticatedRequest) -> HttpResponse:
     form = LineFilterForm(request.GET or None)
     filters = form.filters()
     lines = selectors.with_steps(selectors.lines_for(request.user, filters))
-    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(lines, request.GET.get("page"), PAGE_SIZE)
     queue = filters.get("queue") or ""
     context = {
         "form": form,
@@ -99,7 +99,7 @@ def session_list(request: AuthenticatedRequest) -> HttpResponse:
     if queue not in queues.SESSION_QUEUES:
         queue = ""
     sessions = selectors.sessions_for_queue(request.user, queue)
-    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(sessions, request.GET.get("page"), PAGE_SIZE)
     context = {
         "page": page,
         "queue": queue,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from notifications import selectors
 from notifications.forms import PreferenceForm
 from notifications.services.create import mark_read, preference_for, save_preferences
+from portal.pagination import paginate
 
 PAGE_SIZE = 30
 
@@ -39,9 +39,7 @@ def bell(request: AuthenticatedRequest) -> HttpResponse:
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     """The user's notifications, newest first; those shown are marked read (they stay
     highlighted on this showing)."""
-    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(selectors.notifications_for(request.user), request.GET.get("page"), PAGE_SIZE)
     shown = list(page.object_list)
     mark_read(user=request.user, ids=[n.pk for n in shown if n.read_at is None])
     return render(request, "notifications/list.html", {"page": page, "shown": shown})

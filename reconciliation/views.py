@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from portal.pagination import paginate
 from portal.roles import is_back_office
 from reconciliation import selectors, services
 from reconciliation.forms import DismissForm, FilterForm, LinkForm
@@ -63,9 +63,7 @@ def _list_context(
         only = int(query.get("difference", ""))
     except ValueError:
         only = None
-    page = Paginator(selectors.differences(**filters, pk=only), PAGE_SIZE).get_page(
-        query.get("page")
-    )
+    page = paginate(selectors.differences(**filters, pk=only), query.get("page"), PAGE_SIZE)
     items = list(page.object_list)
     selectors.attach_link_candidates(items)
     bound = bound or {}

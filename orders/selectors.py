@@ -4,11 +4,12 @@ fetched in a fixed number of queries."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from covage import schemas
@@ -27,7 +28,10 @@ SESSION_REMOTE_STATES = ("created", "in_progress", "completed", "partial", "reje
 
 def visible_sessions(user: Viewer) -> QuerySet[OrderSession]:
     """The sessions `user` may see: their own; every one for the back office."""
-    sessions = OrderSession.objects.all()
+    return _visible_to(user, OrderSession.objects.all())
+
+
+def _visible_to(user: Viewer, sessions: QuerySet[OrderSession]) -> QuerySet[OrderSession]:
     if is_back_office(user):
         return sessions
     if not user.is_authenticated:
@@ -56,8 +60,8 @@ def sessions_for(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[OrderSession]:
-    """The sessions `user` may see, newest first, with the columns the list shows (LIST_COLUMNS);
-    `with_line_counts` adds the line counts to the rows a page shows.
+    """The sessions `user` may see, newest first, with the columns the list shows (LIST_COLUMNS)
+    and their `line_count` and `failed_line_count` (live lines only).
 
     `search` matches, case-insensitively and with accents as typed, the session's external id
     and Covage id, and its lines' end customer names (line or contact), temporary and order
@@ -65,7 +69,7 @@ def sessions_for(
     several lines is listed once and its counts stay right.
     """
     # The columns the list shows (the owner's is the back office's alone): a page reads no more.
-    sessions = visible_sessions(user).only(*LIST_COLUMNS)
+    sessions = _visible_to(user, _sessions_with_line_counts()).only(*LIST_COLUMNS)
     if is_back_office(user):
         sessions = sessions.select_related("owner")
     search = search.strip()
@@ -101,32 +105,26 @@ def sessions_for(
     return sessions.order_by("-created_at", "-pk")
 
 
-def with_line_counts(rows: Iterable[OrderSession]) -> list[OrderSession]:
-    """Sets `line_count` and `failed_line_count` (live lines only) on each of `sessions`, in
-    one query for all of them: the rows of one page, once it is read. Counting them in the
-    list's own query (a correlated subquery per count) cost more to build in Python than to
-    run, on the most visited page (the sessions list under load, issue 13)."""
-    # A page's rows: listing them evaluates them once, and the page shows these same objects.
-    sessions = list(rows)
-    for session in sessions:
-        session.line_count = 0  # type: ignore[attr-defined]
-        session.failed_line_count = 0  # type: ignore[attr-defined]
-    if not sessions:
-        return sessions
-    by_pk = {session.pk: session for session in sessions}
-    # One row per session and sync status: the plainest GROUP BY to build and to run.
-    per_status = (
-        OrderLine.objects.filter(session__in=list(by_pk), deleted_at__isnull=True)
-        .order_by()
-        .values_list("session", "sync_status")
-        .annotate(count=Count("pk"))
+@functools.cache
+def _sessions_with_line_counts() -> QuerySet[OrderSession]:
+    """Every session with its line counts, by correlated subqueries: only the rows a page
+    reads are counted, and the paginator's COUNT leaves them out (Django drops annotations a
+    count does not need).
+
+    Built once and never evaluated itself (each list filters a copy): building the two
+    subqueries cost more in Python than running them, on the most visited page (the sessions
+    list under load, issue 13).
+    """
+    live = OrderLine.objects.filter(session=OuterRef("pk"), deleted_at__isnull=True)
+    return OrderSession.objects.annotate(
+        line_count=_count_of(live),
+        failed_line_count=_count_of(live.filter(sync_status=SyncStatus.SYNC_FAILED)),
     )
-    for session_pk, status, count in per_status:
-        session = by_pk[session_pk]
-        session.line_count += count  # type: ignore[attr-defined]
-        if status == SyncStatus.SYNC_FAILED:
-            session.failed_line_count += count  # type: ignore[attr-defined]
-    return sessions
+
+
+def _count_of(lines: QuerySet[OrderLine]) -> Coalesce:
+    counted = lines.order_by().values("session").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _contains(field_name: str, text: str) -> Q:

@@ -108,7 +108,6 @@ def session_list(request: AuthenticatedRequest) -> HttpResponse:
     filters = filter_form.filters()
     sessions = selectors.sessions_for(request.user, **filters)
     page = paginate(sessions, request.GET.get("page"), PAGE_SIZE)
-    selectors.with_line_counts(page.object_list)
     context = {"filter_form": filter_form, "page": page, "filtered": bool(filters)}
     template = (
         "orders/partials/session_results.html"

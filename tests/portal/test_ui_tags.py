@@ -52,8 +52,11 @@ def test_badges_say_how_a_state_stands():
     )
     assert "text-bg-secondary" in render("{% state_badge 'something_new' %}")
     assert "not at Covage yet" in render("{% state_badge '' %}")
-    syncing = render("{% sync_badge 'syncing' 'Sending…' %}")
+    syncing = render("{% sync_badge 'syncing' %}")
     assert "spinner-border" in syncing and "text-bg-info" in syncing
-    assert render("{% sync_badge 'sync_failed' 'Failed' %}") == (
-        '<span class="badge text-bg-danger">Failed</span>'
+    assert "Sending to Covage" in syncing
+    assert render("{% sync_badge 'sync_failed' %}") == (
+        f'<span class="badge text-bg-danger">{SyncStatus.SYNC_FAILED.label}</span>'
     )
+    with translation.override("fr"):
+        assert "Envoi à Covage" in render("{% sync_badge 'syncing' %}")

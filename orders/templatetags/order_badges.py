@@ -24,14 +24,14 @@ STATE_BADGE_CLASSES = {
     **dict.fromkeys(("partial", "held_adv_validation"), "text-bg-warning"),
     "in_progress": "text-bg-info",
 }
-SYNC_BADGE_CLASSES = {
-    **dict.fromkeys(("syncing", "confirming"), "text-bg-info"),
-    **dict.fromkeys(("synced", "confirmed"), "text-bg-success"),
-    "sync_failed": "text-bg-danger",
+# Our sync statuses that are still under way show a spinner.
+SYNC_IN_PROGRESS: frozenset[str] = frozenset({SyncStatus.SYNCING, SyncStatus.CONFIRMING})
+SYNC_BADGE_CLASSES: dict[str, str] = {
+    **dict.fromkeys(SYNC_IN_PROGRESS, "text-bg-info"),
+    **dict.fromkeys((SyncStatus.SYNCED, SyncStatus.CONFIRMED), "text-bg-success"),
+    SyncStatus.SYNC_FAILED: "text-bg-danger",
 }
 SYNC_STATUSES = frozenset(SyncStatus.values)
-# Our sync statuses that are still under way show a spinner.
-SYNC_IN_PROGRESS = frozenset({"syncing", "confirming"})
 
 
 @register.simple_tag

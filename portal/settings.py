@@ -129,6 +129,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server instead of quoted into the SQL text by psycopg: psycopg
+    # then prepares the queries a connection runs often (from their 5th run) and PostgreSQL
+    # stops parsing and planning them on every page. The sessions list served about a quarter
+    # more at saturation (tests/perf/test_load_bench.py). Behind PgBouncer in transaction
+    # pooling (before 1.21), set DATABASE_SERVER_SIDE_BINDING=false.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+        "DATABASE_SERVER_SIDE_BINDING", True
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker, beat and sandbox share one SQLite file in the embedded setup: WAL lets
     # readers go on during a write, IMMEDIATE transactions and a timeout queue writers

@@ -240,3 +240,34 @@ def test_the_sandbox_urlconf_is_the_only_other_choice(tmp_path):
     )
     assert result.returncode != 0
     assert "PORTAL_URLCONF='portal.urls_with_sandbox' is not supported" in result.stderr
+
+
+PRINT_DATABASE = """
+import json, django
+django.setup()
+from django.conf import settings as s
+print(json.dumps({"options": s.DATABASES["default"].get("OPTIONS", {}),
+                  "max_age": s.DATABASES["default"]["CONN_MAX_AGE"],
+                  "health": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+                  "sessions": s.SESSION_ENGINE}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "binding"),
+    [({}, True), ({"DATABASE_SERVER_SIDE_BINDING": "false"}, False)],
+)
+def test_postgresql_binds_parameters_on_the_server_unless_told_not_to(tmp_path, overrides, binding):
+    # Only read, never connected to: the settings alone.
+    environment = {
+        "DATABASE_URL": "postgres://portal@db.example:5432/portal",
+        "DATABASE_SERVER_SIDE_BINDING": None,
+        "DATABASE_CONN_MAX_AGE": None,
+        **overrides,
+    }
+    result = run(tmp_path, ["-c", PRINT_DATABASE], **environment)
+    assert result.returncode == 0, result.stderr
+    database = json.loads(result.stdout.strip().splitlines()[-1])
+    assert database["options"]["server_side_binding"] is binding
+    assert (database["max_age"], database["health"]) == (60, True)
+    assert database["sessions"] == "django.contrib.sessions.backends.cached_db"

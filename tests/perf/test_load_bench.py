@@ -3,7 +3,7 @@
 Salespeople simulated by Locust (tests/perf/locustfile.py, headless, as a subprocess) log in,
 list their sessions, open one, save steps of its lines, run the check and poll the lines
 table as htmx does, against gunicorn started as the Procfile's `web` line starts it
-(portal/gunicorn.conf.py: gthread, one process per core, 8 threads each; only the port
+(portal/gunicorn.conf.py: gthread, one process per core, 4 threads each; only the port
 differs) on the PostgreSQL test database, with Redis as cache and broker.
 
 Seeded through the services: LOAD_BENCH_SALESPEOPLE (60) sales users, each with

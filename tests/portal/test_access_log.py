@@ -38,6 +38,6 @@ def test_the_web_server_runs_one_process_per_core_with_threads(monkeypatch) -> N
     monkeypatch.delenv("WEB_THREADS", raising=False)
     conf = gunicorn_settings()
     assert conf["worker_class"] == "gthread"
-    assert conf["workers"] >= 1 and conf["threads"] == 8
+    assert conf["workers"] >= 1 and conf["threads"] == 4
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert gunicorn_settings()["workers"] == 3

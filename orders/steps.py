@@ -60,6 +60,19 @@ TECHNICAL = Step(
         "scheduled_delivery_date",
     ),
 )
+# The people of a contact entry. Every entry of a line repeats its end customer and its site
+# (entry 0's, edited on the customer and address steps); the entries after the first differ
+# by their people only, edited as a formset on the customer step (prefix CONTACT_ENTRIES).
+PERSON_FIELDS = (
+    "contact1_firstname",
+    "contact1_lastname",
+    "contact1_email_address",
+    "contact1_phone_number",
+    "contact2_firstname",
+    "contact2_lastname",
+    "contact2_email_address",
+    "contact2_phone_number",
+)
 CUSTOMER = Step(
     "customer",
     _("End customer and contacts"),
@@ -70,18 +83,7 @@ CUSTOMER = Step(
         "business_code",
         "billing_site_ref",
     ),
-    contact_fields=(
-        "end_customer_name",
-        "siret",
-        "contact1_firstname",
-        "contact1_lastname",
-        "contact1_email_address",
-        "contact1_phone_number",
-        "contact2_firstname",
-        "contact2_lastname",
-        "contact2_email_address",
-        "contact2_phone_number",
-    ),
+    contact_fields=("end_customer_name", "siret", *PERSON_FIELDS),
 )
 ADDRESS = Step(
     "address",
@@ -99,19 +101,6 @@ ADDRESS = Step(
         "latitude",
         "longitude",
     ),
-)
-# The people of a contact entry. Every entry of a line repeats its end customer and its site
-# (entry 0's, edited on the customer and address steps); the entries after the first differ
-# by their people only, edited as a formset on the customer step (prefix CONTACT_ENTRIES).
-PERSON_FIELDS = (
-    "contact1_firstname",
-    "contact1_lastname",
-    "contact1_email_address",
-    "contact1_phone_number",
-    "contact2_firstname",
-    "contact2_lastname",
-    "contact2_email_address",
-    "contact2_phone_number",
 )
 CONTACT_ENTRIES = "contacts"
 

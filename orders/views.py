@@ -547,6 +547,20 @@ def _rebound(step: Step, line: OrderLine, data: Any) -> forms.StepForm:
     return form
 
 
+def _render_typed(
+    request: AuthenticatedRequest, line: OrderLine, step: Step, posted: Any, **options: Any
+) -> HttpResponse:
+    """The step again with what the user typed, form and contact entries, nothing lost."""
+    return _render_step(
+        request,
+        line,
+        step,
+        _rebound(step, line, posted),
+        entries=_rebound_entries(step, line, posted),
+        **options,
+    )
+
+
 def _rebound_entries(
     step: Step, line: OrderLine, data: Any
 ) -> forms.BaseContactEntryFormSet | None:
@@ -606,12 +620,11 @@ def line_step(
         except services.StaleLineError:
             line = selectors.line_for(request.user, session_pk, line_pk)
             saved_at = timezone.localtime(line.updated_at)
-            return _render_step(
+            return _render_typed(
                 request,
                 line,
                 current,
-                _rebound(current, line, posted),
-                entries=_rebound_entries(current, line, posted),
+                posted,
                 conflict=CONFLICT_MESSAGE % {"time": time_format(saved_at, "H:i")},
             )
         except services.LockedError as exc:
@@ -634,23 +647,10 @@ def line_step(
             return _render_step(request, line, current, form, entries=entries)
         except services.OrderError as exc:
             messages.error(request, str(exc))
-            return _render_step(
-                request,
-                line,
-                current,
-                _rebound(current, line, posted),
-                entries=_rebound_entries(current, line, posted),
-            )
+            return _render_typed(request, line, current, posted)
         line = selectors.line_for(request.user, session_pk, line_pk)
     if not valid:
-        return _render_step(
-            request,
-            line,
-            current,
-            _rebound(current, line, posted),
-            entries=_rebound_entries(current, line, posted),
-            invalid=True,
-        )
+        return _render_typed(request, line, current, posted, invalid=True)
     if picked or request.POST.get(forms.MAKE_FIRST):
         messages.info(request, PICKED_MESSAGE)
         return redirect(

@@ -7,7 +7,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from orders.models import LineContact, LineTerminationError, OrderLine, OrderSession, SyncStatus
+from orders.models import (
+    LineContact,
+    LineTerminationError,
+    OrderEvent,
+    OrderLine,
+    OrderSession,
+    SyncStatus,
+)
+from orders.services.events import record
 
 _numbers = itertools.count(1)
 
@@ -33,6 +41,25 @@ def rejected_line(
     line = make_line(session, remote_state="rejected_creation", covage_id=f"L{next(_numbers)}")
     LineTerminationError.objects.create(line=line, code=code, property_path=path)
     return line
+
+
+def record_rejection(line: OrderLine) -> OrderEvent:
+    """Covage refused `line`, as a sync records it: the line's state, then the history event
+    (what the dashboard and the notifications read)."""
+    line.remote_state = "rejected_creation"
+    line.save(update_fields=["remote_state"])
+    return record(
+        session=line.session,
+        line=line,
+        action="line_state",
+        message="Line %(position)s: %(before)s → %(after)s",
+        message_params={
+            "position": line.position,
+            "before": "in_progress",
+            "after": "rejected_creation",
+        },
+        actor="sync",
+    )
 
 
 def confirmed_session(owner: Any, **values: Any) -> OrderSession:

@@ -9,10 +9,7 @@ import re
 import pytest
 from browser_checks import assert_accessible
 from factories import PASSWORD, sales_user
-from tracking_data import confirmed_session, make_line
-
-from orders.models import LineTerminationError
-from orders.services.events import record
+from tracking_data import confirmed_session, record_rejection, rejected_line
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -22,20 +19,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_rejected_line_on_the_dashboard_and_its_notification(page, live_server):
     user = sales_user(first_name="Zoé", last_name="Ménard")
     session = confirmed_session(user, remote_state="rejected")
-    line = make_line(session, remote_state="rejected_creation", covage_id="L-E2E-1")
-    LineTerminationError.objects.create(line=line, code="required", property_path="enni")
-    record(
-        session=session,
-        line=line,
-        action="line_state",
-        message="Line %(position)s: %(before)s → %(after)s",
-        message_params={
-            "position": line.position,
-            "before": "in_progress",
-            "after": "rejected_creation",
-        },
-        actor="sync",
-    )
+    line = rejected_line(session)
+    record_rejection(line)
 
     page.goto(live_server.url + "/")
     page.get_by_label("Username").fill(user.username)

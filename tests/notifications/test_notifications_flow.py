@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from factories import back_office_user, sales_user
-from tracking_data import confirmed_session, make_line, make_session
+from tracking_data import confirmed_session, make_line, make_session, record_rejection
 
 from exports.models import ExportJob
 from exports.signals import export_failed, export_stored
@@ -22,28 +22,11 @@ from orders.services.events import record
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def reject(line):
-    line.remote_state = "rejected_creation"
-    line.save(update_fields=["remote_state"])
-    return record(
-        session=line.session,
-        line=line,
-        action="line_state",
-        message="Line %(position)s: %(before)s → %(after)s",
-        message_params={
-            "position": line.position,
-            "before": "in_progress",
-            "after": "rejected_creation",
-        },
-        actor="sync",
-    )
-
-
 def test_a_rejected_line_notifies_its_owner_once_and_emails_once():
     owner = sales_user()
     line = make_line(confirmed_session(owner))
-    reject(line)
-    reject(line)  # the same rejection seen again (a poll, then an export)
+    record_rejection(line)
+    record_rejection(line)  # the same rejection seen again (a poll, then an export)
     notes = list(Notification.objects.filter(user=owner))
     assert [n.kind for n in notes] == [Kind.LINE_REJECTED]
     assert notes[0].line_id == line.pk
@@ -53,7 +36,7 @@ def test_a_rejected_line_notifies_its_owner_once_and_emails_once():
 
 def test_a_redelivered_email_task_sends_nothing_more():
     owner = sales_user()
-    reject(make_line(confirmed_session(owner)))
+    record_rejection(make_line(confirmed_session(owner)))
     note = Notification.objects.get(user=owner)
     assert len(mail.outbox) == 1
     assert email_notification.run(note.pk) is False
@@ -64,7 +47,7 @@ def test_a_redelivered_email_task_sends_nothing_more():
 def test_a_failed_sending_gives_the_claim_back(settings, monkeypatch):
     owner = sales_user()
     NotificationPreference.objects.create(user=owner, frequency=Frequency.HOURLY)
-    reject(make_line(confirmed_session(owner)))
+    record_rejection(make_line(confirmed_session(owner)))
     note = Notification.objects.get(user=owner)
     assert mail.outbox == []
 
@@ -85,7 +68,7 @@ def test_a_failed_sending_gives_the_claim_back(settings, monkeypatch):
 def test_preferences_leave_out_kinds_not_ticked():
     owner = sales_user()
     NotificationPreference.objects.create(user=owner, email_kinds=[Kind.EXPORT_READY])
-    reject(make_line(confirmed_session(owner)))
+    record_rejection(make_line(confirmed_session(owner)))
     note = Notification.objects.get(user=owner)
     assert note.email_due is False
     assert mail.outbox == []
@@ -95,8 +78,8 @@ def test_hourly_digest_gathers_events_into_one_email_once():
     owner = sales_user()
     NotificationPreference.objects.create(user=owner, frequency=Frequency.HOURLY)
     session = confirmed_session(owner)
-    reject(make_line(session))
-    reject(make_line(session))
+    record_rejection(make_line(session))
+    record_rejection(make_line(session))
     assert mail.outbox == []
     assert send_digests.run() == 1
     assert send_digests.run() == 0  # re-delivered or run twice: nothing more
@@ -108,7 +91,7 @@ def test_hourly_digest_gathers_events_into_one_email_once():
 def test_emails_are_in_the_users_language():
     owner = sales_user()
     NotificationPreference.objects.create(user=owner, language="fr")
-    reject(make_line(confirmed_session(owner)))
+    record_rejection(make_line(confirmed_session(owner)))
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert "Covage a rejeté la ligne" in message.subject
@@ -158,7 +141,7 @@ def test_exports_ready_or_failed_tell_who_asked_once():
 def test_bell_counts_unread_and_the_list_marks_them_read(client):
     owner = sales_user()
     line = make_line(confirmed_session(owner))
-    reject(line)
+    record_rejection(line)
     client.force_login(owner)
     assert 'data-unread="1"' in client.get(reverse("notifications:bell")).content.decode()
     page = client.get(reverse("notifications:list")).content.decode()

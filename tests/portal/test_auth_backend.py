@@ -43,6 +43,9 @@ def test_one_query_answers_the_roles_and_the_second_factor(
 def test_an_unknown_or_inactive_user_is_nobody():
     user = sales_user()
     assert PortalBackend().get_user(user.pk + 1000) is None
+    assert PortalBackend().get_user("not-an-id") is None
+    # The session keeps the id as text.
+    assert PortalBackend().get_user(str(user.pk)) == user
     user.is_active = False
     user.save()
     assert PortalBackend().get_user(user.pk) is None

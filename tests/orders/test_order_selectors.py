@@ -112,6 +112,25 @@ def test_counts_and_filters(session_factory, line_factory):
     assert selectors.sessions_for(user, date_to=today.replace(year=today.year - 1)).count() == 0
 
 
+def test_line_counts_leave_deleted_lines_out_for_every_viewer(session_factory, line_factory):
+    owner = sales_user()
+    counted = session_factory(owner=owner, external_id="COUNTED")
+    line_factory(session=counted, sync_status=SyncStatus.SYNC_FAILED)
+    line_factory(session=counted, sync_status=SyncStatus.SYNC_FAILED, deleted_at=timezone.now())
+    line_factory(session=counted, sync_status=SyncStatus.SYNCED)
+    line_factory(session=counted, deleted_at=timezone.now())
+    session_factory(owner=owner, external_id="EMPTY")
+    # The back office's list joins the owners: the counts still read the right session.
+    for viewer in (owner, back_office_user()):
+        counts = {
+            session.external_id: (session.line_count, session.failed_line_count)
+            for session in selectors.sessions_for(viewer, search="")
+        }
+        assert counts == {"COUNTED": (2, 1), "EMPTY": (0, 0)}
+    (found,) = selectors.sessions_for(owner, search="COUNT", sync_status="draft")
+    assert (found.line_count, found.failed_line_count) == (2, 1)
+
+
 def test_list_costs_a_fixed_number_of_queries(
     session_factory, line_factory, django_assert_max_num_queries
 ):

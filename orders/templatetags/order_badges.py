@@ -1,14 +1,18 @@
 """The badges of a session's or a line's state, on every list and page that shows one.
 
 Tags rather than included templates: the sessions list shows two per row, and an include
-costs a template render each (the list under load, issue 13).
+costs a template render each (the list under load, issue 13). A badge's markup depends only
+on its value and the language, so each is built once per process and language.
 """
 
 from __future__ import annotations
 
+import functools
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders.models import SyncStatus
@@ -37,6 +41,19 @@ SYNC_STATUSES = frozenset(SyncStatus.values)
 @register.simple_tag
 def state_badge(state: str) -> SafeString:
     """Covage's state, shown verbatim: it is Covage's vocabulary, not ours."""
+    return _state_badge(state, get_language())
+
+
+@register.simple_tag
+def sync_badge(status: str) -> SafeString:
+    """Our sync status (a session's or a line's), in the user's words."""
+    return _sync_badge(status, get_language())
+
+
+# `language` is part of the key (the words are translated). Covage's states are a short list,
+# ours shorter: the bound only guards against surprises.
+@functools.lru_cache(maxsize=256)
+def _state_badge(state: str, language: str | None) -> SafeString:
     if not state:
         return format_html(
             '<span class="small text-body-secondary">{}</span>', _("not at Covage yet")
@@ -48,11 +65,10 @@ def state_badge(state: str) -> SafeString:
     )
 
 
-@register.simple_tag
-def sync_badge(status: str) -> SafeString:
-    """Our sync status (a session's or a line's), in the user's words. The label is read from
-    SyncStatus directly: get_sync_status_display rebuilds the field's choices on every call,
-    which was half of the sessions list's rows' rendering time."""
+@functools.lru_cache(maxsize=256)
+def _sync_badge(status: str, language: str | None) -> SafeString:
+    # The label is read from SyncStatus directly: get_sync_status_display rebuilds the
+    # field's choices on every call.
     label = SyncStatus(status).label if status in SYNC_STATUSES else status
     css = SYNC_BADGE_CLASSES.get(status, "text-bg-secondary")
     if status in SYNC_IN_PROGRESS:

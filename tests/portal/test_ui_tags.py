@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.template import Context, Template
-from django.utils import translation
+from django.utils import timezone, translation
 
 from orders.models import SyncStatus
 
@@ -60,3 +60,25 @@ def test_badges_say_how_a_state_stands():
     )
     with translation.override("fr"):
         assert "Envoi à Covage" in render("{% sync_badge 'syncing' %}")
+
+
+def test_a_kept_time_follows_the_language_and_the_time_zone():
+    # The markup is kept per value: the same moment asked in another language or time zone
+    # is formatted again, not served from the first answer.
+    moment = dt.datetime(2026, 1, 5, 8, 30, tzinfo=dt.UTC)
+    source = '{% time_tag moment "DATE_FORMAT" %}'
+    with translation.override("fr"):
+        french = render(source, moment=moment)
+    with translation.override("en"):
+        english = render(source, moment=moment)
+    with translation.override("fr"), timezone.override(dt.timezone(dt.timedelta(hours=-10))):
+        elsewhere = render(source, moment=moment)
+    assert french == '<time datetime="2026-01-05T09:30:00+01:00">5 janvier 2026</time>'
+    assert english == '<time datetime="2026-01-05T09:30:00+01:00">5 January 2026</time>'
+    assert elsewhere == '<time datetime="2026-01-04T22:30:00-10:00">4 janvier 2026</time>'
+    # A date and the midnight of that day are different values.
+    with translation.override("fr"):
+        day = render(source, moment=dt.date(2026, 1, 5))
+        midnight = render(source, moment=dt.datetime(2026, 1, 5))
+    assert day == '<time datetime="2026-01-05">5 janvier 2026</time>'
+    assert midnight == '<time datetime="2026-01-05T00:00:00">5 janvier 2026</time>'

@@ -56,9 +56,24 @@ def line_payload(line: OrderLine, session: OrderSession) -> schemas.LinePayload:
     return schemas.LinePayload(**values)
 
 
+# What Covage's answer about a line sets on it (apply_remote_line): nothing the user typed.
+MIRRORED_FIELDS = (
+    "covage_id",
+    "remote_state",
+    "temporary_reference",
+    "order_reference",
+    "building_ref",
+    "order_date",
+    "completion_date",
+    "cancellation_date",
+    "cancellation_reason",
+    "remote_payload",
+)
+
+
 def apply_remote_line(line: OrderLine, remote: schemas.OrderLine) -> list[str]:
     """Copy Covage's view of a line onto `line` (not saved); returns the fields set: only
-    mirrored ones, so a sync never overwrites what the user typed.
+    mirrored ones (MIRRORED_FIELDS), so a sync never overwrites what the user typed.
 
     States, dates and the history entries are stored verbatim; an empty answer never
     erases what we already know.
@@ -75,9 +90,9 @@ def apply_remote_line(line: OrderLine, remote: schemas.OrderLine) -> list[str]:
         "cancellation_reason": remote.cancellation_reason or line.cancellation_reason,
         "remote_payload": remote.raw,
     }
-    for name, value in values.items():
-        setattr(line, name, value)
-    return list(values)
+    for name in MIRRORED_FIELDS:
+        setattr(line, name, values[name])
+    return list(MIRRORED_FIELDS)
 
 
 def store_history(line: OrderLine, remote: schemas.OrderLine) -> None:

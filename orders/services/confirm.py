@@ -44,7 +44,12 @@ from orders.services.sync import (
     sync_session,
 )
 from orders.steps import split_property_path, step_for_field
-from orders.wire import apply_remote_line, remote_session_values, store_histories
+from orders.wire import (
+    MIRRORED_FIELDS,
+    apply_remote_line,
+    remote_session_values,
+    store_histories,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -267,8 +272,15 @@ def store_items(
                 logger.warning("Covage line %s of session %s is unknown here", item.id, session.pk)
                 continue
             previous = locked.remote_state
-            fields = apply_remote_line(locked, item)
-            locked.save(update_fields=fields)
+            before = {name: getattr(locked, name) for name in MIRRORED_FIELDS}
+            apply_remote_line(locked, item)
+            # Only what the answer changed: a poll that finds nothing new (most of them, while
+            # Covage works) writes neither the line nor a history row for it.
+            changed_fields = [
+                name for name, value in before.items() if getattr(locked, name) != value
+            ]
+            if changed_fields:
+                locked.save(update_fields=changed_fields)
             stored.append((locked, item))
             if previous != locked.remote_state:
                 record(

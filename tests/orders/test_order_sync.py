@@ -196,6 +196,27 @@ def test_confirm_end_to_end_exactly_once(sandbox_url, user):
         services.add_line(user=user, session=session)
 
 
+def test_a_poll_that_finds_nothing_new_writes_nothing(sandbox_url, user, settings):
+    # Covage still working (an hour before the sandbox resolves): the polls read the same
+    # answer each time. They count, but write neither the lines nor their history.
+    settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "CONFIRM_DELAY": 3600.0}
+    session = services.create_session(user=user)
+    fill_line(user, session)
+    fill_line(user, session, end_customer_name="Café Noël")
+    assert services.request_confirmation(user=user, session=session) == []
+    services.run_confirmation(session_id=session.pk)
+    assert services.poll_session(session_id=session.pk) is services.PollResult.WAITING
+    history = OrderLine.history.filter(session=session)
+    rows, updated = history.count(), list(session.lines.values_list("updated_at", flat=True))
+    assert services.poll_session(session_id=session.pk) is services.PollResult.WAITING
+    assert services.poll_session(session_id=session.pk) is services.PollResult.WAITING
+    assert history.count() == rows
+    assert list(session.lines.values_list("updated_at", flat=True)) == updated
+    session.refresh_from_db()
+    assert session.poll_count == 3 and session.remote_state == "in_progress"
+    assert set(session.lines.values_list("remote_state", flat=True)) == {"in_progress"}
+
+
 def test_a_lost_confirm_answer_is_read_back_not_repeated(
     sandbox_url, user, settings, settled_sandbox_calls
 ):

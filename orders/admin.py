@@ -39,6 +39,7 @@ from orders.models import (
 from orders.services import attention
 from orders.services.drafts import check_line_change, delete_line, offer_is_fixed, save_line
 from orders.services.errors import LockedError, OfferFixedError, OrderError, StaleLineError
+from orders.wire import MIRRORED_FIELDS
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import BaseModelAdmin
@@ -57,17 +58,8 @@ REMOTE_SESSION_FIELDS = (
     "completion_date",
     "cancellation_date",
 )
-REMOTE_LINE_FIELDS = (
-    "covage_id",
-    "remote_state",
-    "temporary_reference",
-    "order_reference",
-    "building_ref",
-    "order_date",
-    "completion_date",
-    "cancellation_date",
-    "cancellation_reason",
-)
+# What Covage's answers set on a line, shown read-only (its raw answer is not for reading).
+REMOTE_LINE_FIELDS = tuple(name for name in MIRRORED_FIELDS if name != "remote_payload")
 LINE_SYNC_FIELDS = (
     "sync_status",
     "synced_version",

@@ -32,6 +32,7 @@ _ID_MARKER = -424242
 
 
 def _users() -> QuerySet[Any]:
+    """Every user with their role groups and second factor, as annotations."""
     return annotate_second_factor(annotate_roles(get_user_model()._default_manager.all()))
 
 

@@ -17,6 +17,7 @@ import functools
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.template import Context
 from django.template.base import Parser, Token
 from django.template.defaulttags import URLNode
@@ -66,7 +67,8 @@ def _reverse(view_name: Any, args: list[Any], kwargs: dict[str, Any], current_ap
         tuple((type(value), value) for value in args),
         tuple(sorted((key, type(value), value) for key, value in kwargs.items())),
         current_app,
-        get_urlconf(),
+        # Outside a request (an e-mail, a test), reverse falls back on the setting.
+        get_urlconf() or settings.ROOT_URLCONF,
         get_script_prefix(),
         get_language(),
     )

@@ -64,6 +64,13 @@ def test_the_script_prefix_is_part_of_the_answer():
     assert render(source) == "/orders/21/"
 
 
+def test_the_urlconf_is_part_of_the_key(settings):
+    # Outside a request, reverse reads ROOT_URLCONF: a test that changes it gets its URLs.
+    assert render("{% url 'orders:list' %}") == "/orders/"
+    settings.ROOT_URLCONF = "tests.portal.prefixed_urls"
+    assert render("{% url 'orders:list' %}") == "/prefixed/orders/"
+
+
 def test_the_language_is_part_of_the_key():
     # Our URLs are not translated; the key still keeps each language apart.
     with translation.override("fr"):

@@ -28,8 +28,8 @@ from django.utils.translation import get_language
 
 register = template.Library()
 
-# Argument types whose URL depends on their value alone (a bool is an int: its type is part
-# of the key, so that True and 1 stay apart).
+# Argument types whose URL depends on their value alone, checked exactly: a bool (which
+# equals 1 as a key) or a str subclass is reversed every time.
 _PLAIN = (str, int)
 
 

@@ -57,6 +57,12 @@ def line_payload(line: OrderLine, session: OrderSession) -> schemas.LinePayload:
 
 
 # What Covage's answer about a line sets on it (apply_remote_line): nothing the user typed.
+# The services save these, and the sync's own bookkeeping, without a history row
+# (save_without_historical_record, or a queryset update as for the session): a line's history
+# says who changed what among the people who edit it. Covage's view is kept verbatim on its
+# own: the state_change and termination_error entries, an event for every state change, the
+# last raw answer, and Covage's exports. One full-row copy per line for each of Covage's
+# answers was the largest item in the worker's profile (issue 13).
 MIRRORED_FIELDS = (
     "covage_id",
     "remote_state",
@@ -102,17 +108,29 @@ def store_history(line: OrderLine, remote: schemas.OrderLine) -> None:
 
 
 def store_histories(pairs: list[tuple[OrderLine, schemas.OrderLine]]) -> None:
-    """store_history for many lines in two queries: what is known, then what is new.
+    """store_history for many lines in one statement, two when an entry has no date.
 
-    The worker calls this for every line of every answer, so it reads the known entries once
-    and inserts the new ones in one statement; the unique constraint (ignore_conflicts) still
+    The worker calls this for every line of every answer, so it inserts the entries in one
+    statement; the unique constraint (ignore_conflicts) drops those already stored, and
     guards a concurrent writer of the same entry."""
     with_changes = [(line, remote) for line, remote in pairs if remote.state_change]
     if with_changes:
-        known_changes = set(
-            LineStateChange.objects.filter(
-                line__in=[line.pk for line, _ in with_changes]
-            ).values_list("line_id", "state", "change_date")
+        # A dated entry already stored is dropped by the unique constraint (ignore_conflicts)
+        # without being read first, which saved a query per answer. An undated one the
+        # constraint cannot tell apart (NULLs differ): then the stored entries are read.
+        undated = any(
+            change.change_date is None
+            for _, remote in with_changes
+            for change in remote.state_change
+        )
+        known_changes = (
+            set(
+                LineStateChange.objects.filter(
+                    line__in=[line.pk for line, _ in with_changes]
+                ).values_list("line_id", "state", "change_date")
+            )
+            if undated
+            else set()
         )
         new_changes = []
         for line, remote in with_changes:

@@ -31,16 +31,16 @@ from covage.errors import CovageError, CovageRateLimited, CovageValidationError
 from orders import dispatch
 from orders.confirmation import Problem, check_session
 from orders.events import LINES_COPIED_FROM, LINES_REFUSED
-from orders.models import OrderLine, OrderSession, SyncStatus
+from orders.models import OrderEvent, OrderLine, OrderSession, SyncStatus
 from orders.services import lookups
 from orders.services.drafts import copy_line_into, create_session, queue_sync
 from orders.services.errors import OrderError
-from orders.services.events import record
+from orders.services.events import new_event, record, record_all
 from orders.services.remote import TRANSIENT_ERRORS, in_portal_terms, refusal_text
 from orders.services.sync import (
     SyncResult,
     attempt_may_be_in_flight,
-    pending_lines,
+    is_pending,
     sync_session,
 )
 from orders.steps import split_property_path, step_for_field
@@ -157,7 +157,7 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
     if synced is SyncResult.WAITING:
         return ConfirmStep.WAITING
     session.refresh_from_db()
-    lines = list(session.lines.filter(deleted_at__isnull=True))
+    lines = list(session.lines.filter(deleted_at__isnull=True).order_by("position", "pk"))
     refused = [line for line in lines if line.rejected_version == line.version]
     if refused:
         positions = ", ".join(str(line.position) for line in refused)
@@ -167,7 +167,7 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
             detail=LINES_REFUSED,
             detail_params={"positions": positions, "count": len(refused)},
         )
-    if pending_lines(session) or not session.covage_id:
+    if any(is_pending(line) for line in lines) or not session.covage_id:
         return ConfirmStep.RETRY
 
     if session.confirm_attempted_at:
@@ -256,8 +256,10 @@ def store_items(
     they had. Items without a state (an answer that carries none) change nothing."""
     changed: list[tuple[OrderLine, str]] = []
     known = [item for item in items if item.id]
-    # One transaction, the session's lines locked in one query: the worker does this for
-    # every answer, and a commit per line was most of its own time (issue 13's profile).
+    # One transaction; the session's lines locked in one query, then written in one
+    # statement each for the lines, their history rows and their events, whatever their
+    # number: the worker does this for every answer, and a statement per line was most of
+    # its own time (issue 13's profiles).
     with transaction.atomic():
         by_covage_id = {
             line.covage_id: line
@@ -266,6 +268,9 @@ def store_items(
             .order_by("pk")
         }
         stored: list[tuple[OrderLine, schemas.OrderLine]] = []
+        updated: list[OrderLine] = []
+        updated_fields: set[str] = set()
+        events: list[OrderEvent] = []
         for item in items:
             locked = by_covage_id.get(item.id)
             if locked is None:
@@ -280,22 +285,30 @@ def store_items(
                 name for name, value in before.items() if getattr(locked, name) != value
             ]
             if changed_fields:
-                locked.save(update_fields=changed_fields)
+                updated.append(locked)
+                updated_fields.update(changed_fields)
             stored.append((locked, item))
             if previous != locked.remote_state:
-                record(
-                    session=session,
-                    line=locked,
-                    action="line_state",
-                    message=gettext_noop("Line %(position)s: %(before)s → %(after)s"),
-                    message_params={
-                        "position": locked.position,
-                        "before": previous or "—",
-                        "after": locked.remote_state,
-                    },
-                    actor=actor,
+                events.append(
+                    new_event(
+                        session=session,
+                        line=locked,
+                        action="line_state",
+                        message=gettext_noop("Line %(position)s: %(before)s → %(after)s"),
+                        message_params={
+                            "position": locked.position,
+                            "before": previous or "—",
+                            "after": locked.remote_state,
+                        },
+                        actor=actor,
+                    )
                 )
                 changed.append((locked, previous))
+        if updated:
+            # The lines are locked and hold their current values: a field that one of them
+            # did not change is written back as it is. No history row (orders.wire).
+            OrderLine.objects.bulk_update(updated, sorted(updated_fields))
+        record_all(events)
         store_histories(stored)
     return changed
 

@@ -230,7 +230,7 @@ def _settle_line_creates(
             fields = apply_remote_line(locked, item)
             # Covage holds the version of the lost attempt, not necessarily the current one:
             # the next sync sends the current one on top (synced_version is left as it is).
-            locked.save(update_fields=fields)
+            locked.save_without_historical_record(update_fields=fields)
             store_history(locked, item)
         record(
             session=session,

@@ -11,10 +11,12 @@ from django.utils import timezone
 from factories import sales_user
 from order_data import OFFER, TECHNICAL, fill_line
 
+from covage import schemas
 from covage.sandbox.models import ProductOrder, ProductOrderItem, SandboxCall
 from orders import services
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
 from orders.services import sweeper
+from orders.wire import store_histories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -196,6 +198,23 @@ def test_confirm_end_to_end_exactly_once(sandbox_url, user):
         services.add_line(user=user, session=session)
 
 
+def test_a_line_history_holds_what_people_changed_not_covage_answers(sandbox_url, user):
+    # The salesperson's saves are in the line's history; the worker's copies of Covage's
+    # answers are not (they are kept as state entries and events instead).
+    session = services.create_session(user=user)
+    line = fill_line(user, session)
+    typed = OrderLine.history.filter(id=line.pk)
+    rows = typed.count()
+    assert rows >= 1  # its saves, step by step
+    assert services.request_confirmation(user=user, session=session) == []
+    assert services.run_confirmation(session_id=session.pk) is services.ConfirmStep.POLL
+    assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
+    line.refresh_from_db()
+    assert line.covage_id and line.order_reference and line.state_changes.exists()
+    assert session.events.filter(action="line_state", line=line).exists()
+    assert typed.count() == rows
+
+
 def test_a_poll_that_finds_nothing_new_writes_nothing(sandbox_url, user, settings):
     # Covage still working (an hour before the sandbox resolves): the polls read the same
     # answer each time. They count, but write neither the lines nor their history.
@@ -317,3 +336,37 @@ def test_a_sync_lease_belongs_to_one_worker_and_expires(user, settings, db):
     assert not first.acquire()
     second.release()
     assert first.acquire()
+
+
+def test_state_entries_are_stored_once_however_often_covage_repeats_them(user):
+    # Every answer carries a line's whole state_change list. Dated entries already stored
+    # are dropped by the database's constraint; undated ones by reading what is stored.
+    session = services.create_session(user=user)
+    line = fill_line(user, session)
+    answer = _answer_with(
+        {"state": "created", "change_date": "2026-11-30T09:00:00+01:00"},
+        {"state": "acknowledged", "change_date": None},
+        {"state": "created", "change_date": "2026-11-30T09:00:00+01:00"},
+    )
+    for _ in range(3):
+        store_histories([(line, answer)])
+    assert sorted(
+        (change.state, change.change_date is None) for change in line.state_changes.all()
+    ) == [("acknowledged", True), ("created", False)]
+    later = _answer_with(
+        {"state": "created", "change_date": "2026-11-30T09:00:00+01:00"},
+        {"state": "acknowledged", "change_date": None},
+        {"state": "in_progress", "change_date": "2026-11-30T10:00:00+01:00"},
+    )
+    store_histories([(line, later)])
+    assert [change.state for change in line.state_changes.order_by("pk")] == [
+        "created",
+        "acknowledged",
+        "in_progress",
+    ]
+
+
+def _answer_with(*entries: dict[str, object]) -> schemas.OrderLine:
+    return schemas.OrderLine.from_wire(
+        {"id": "POI-1", "state": "acknowledged", "state_change": list(entries)}
+    )

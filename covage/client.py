@@ -138,6 +138,23 @@ def _bool_param(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _settle_environment(session: requests.Session, *urls: str) -> None:
+    """Read the environment's proxies and CA bundle once, for the two hosts the client calls.
+
+    requests otherwise reads them (and ~/.netrc, whose credentials would replace our bearer
+    token) again on every call: a measurable share of each call's work in the worker's
+    profile (issue 13). A proxy setting changed later applies from the next process."""
+    for url in urls:
+        parts = urlsplit(url)
+        proxy = requests.utils.get_environ_proxies(url).get(parts.scheme)
+        if proxy:
+            session.proxies[f"{parts.scheme}://{parts.hostname}"] = proxy
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
 class CovageClient:
     """A client for one Covage account. Thread-compatible, not thread-safe: use one per
     thread (``get_client()`` does)."""
@@ -177,6 +194,7 @@ class CovageClient:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            _settle_environment(session, self.base_url, token_url)
         session.headers["User-Agent"] = USER_AGENT
         self._session = session
         base = urlsplit(self.base_url)

@@ -70,6 +70,11 @@ class TokenProvider:
         self._margin = margin
         digest = hashlib.sha256(f"{token_url}\n{username}".encode()).hexdigest()[:32]
         self.cache_key = f"covage:token:{digest}"
+        # The entry this process last read or stored: while its access token is valid, a call
+        # needs no cache read (one Redis round trip per API call was a measurable share of
+        # the worker's time). A token another process dropped after a 401 is still used here
+        # until it is refused in turn: renew_after_rejection then reads the shared one.
+        self._last: CachedToken | None = None
 
     def __repr__(self) -> str:
         # The default dataclass-like repr would show the password in tracebacks.
@@ -85,8 +90,11 @@ class TokenProvider:
     def get_access_token(self) -> str:
         """A valid access token: cached, refreshed, or from a fresh login."""
         now = self._clock()
+        if self._last and self._last["expires_at"] - self._margin > now:
+            return self._last["access_token"]
         entry = self._read()
         if entry and entry["expires_at"] - self._margin > now:
+            self._last = entry
             return entry["access_token"]
         if entry and entry["refresh_token"] and entry["refresh_expires_at"] - self._margin > now:
             try:
@@ -103,6 +111,7 @@ class TokenProvider:
     def invalidate(self, rejected_token: str | None = None) -> None:
         """Forget the cached token. With ``rejected_token``, only if it is still the cached
         one: another process may already have replaced it with a good one."""
+        self._last = None
         if rejected_token is not None:
             entry = self._read()
             if entry is None or entry["access_token"] != rejected_token:
@@ -168,6 +177,7 @@ class TokenProvider:
         lifetime = max(entry["expires_at"], entry["refresh_expires_at"]) - now
         if lifetime > self._margin:
             self.cache.set(self.cache_key, entry, timeout=int(lifetime))
+        self._last = entry
         return access_token
 
     def _grant(self, form: dict[str, str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -914,3 +915,27 @@ def test_get_client_rebuilt_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
         assert get_client() is not first
     finally:
         reset_client()
+
+
+def test_the_environment_proxy_and_ca_bundle_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", urlsplit(TOKEN_URL).hostname)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
+    session = CovageClient(
+        base_url=API, token_url=TOKEN_URL, client_id="c", username="demo", password=PASSWORD
+    )._session
+    for name in ("HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed.example:1")
+
+    def effective(url: str) -> tuple[str | None, Any]:
+        merged = session.merge_environment_settings(url, {}, None, None, None)
+        return requests.utils.select_proxy(url, merged["proxies"]), merged["verify"]
+
+    # The API through the proxy of the environment the client was built in; the token
+    # endpoint (NO_PROXY) directly; the same CA bundle for both.
+    assert effective(API + "/order_sessions/") == (
+        "http://proxy.example:3128",
+        "/etc/ssl/company.pem",
+    )
+    assert effective(TOKEN_URL) == (None, "/etc/ssl/company.pem")

@@ -207,6 +207,43 @@ def test_answer_without_access_token_is_an_error() -> None:
 
 
 @responses.activate
+def test_a_valid_token_is_reused_without_reading_the_shared_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    responses.post(TOKEN_URL, json=token_body(1))
+    responses.post(TOKEN_URL, json=token_body(2))
+    clock = Clock()
+    mine = provider(clock)
+    assert mine.get_access_token() == "access-1"
+    reads: list[str] = []
+    real_get = caches["default"].get
+    monkeypatch.setattr(
+        caches["default"], "get", lambda key, *a: reads.append(key) or real_get(key, *a)
+    )
+    assert [mine.get_access_token() for _ in range(3)] == ["access-1"] * 3
+    assert reads == []
+    # Near its expiry the shared cache is read again (and the token refreshed).
+    clock.now += 300 - 29
+    assert mine.get_access_token() == "access-2"
+    assert reads and len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_token_another_process_dropped_is_replaced_once_refused() -> None:
+    responses.post(TOKEN_URL, json=token_body(1))
+    responses.post(TOKEN_URL, json=token_body(2))
+    clock = Clock()
+    mine, theirs = provider(clock), provider(clock)
+    assert mine.get_access_token() == "access-1"
+    assert theirs.renew_after_rejection("access-1") == "access-2"
+    # This process still sends access-1 until Covage refuses it, then takes the new one.
+    assert mine.get_access_token() == "access-1"
+    assert mine.renew_after_rejection("access-1") == "access-2"
+    assert mine.get_access_token() == "access-2"
+    assert len(responses.calls) == 2
+
+
+@responses.activate
 def test_renew_after_rejection_keeps_a_token_another_process_already_renewed() -> None:
     responses.post(TOKEN_URL, json=token_body(1))
     responses.post(TOKEN_URL, json=token_body(2))

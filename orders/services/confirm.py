@@ -265,6 +265,7 @@ def store_items(
             line.covage_id: line
             for line in OrderLine.objects.select_for_update()
             .filter(session=session, covage_id__in=[item.id for item in known])
+            .only(*MIRRORED_FIELDS, "session_id", "position", "external_id")
             .order_by("pk")
         }
         stored: list[tuple[OrderLine, schemas.OrderLine]] = []

@@ -49,6 +49,7 @@ from orders.services.remote import (
 )
 from orders.wire import (
     LINE_UPDATE_FIELDS,
+    MIRRORED_FIELDS,
     apply_remote_line,
     line_payload,
     remote_session_values,
@@ -419,7 +420,12 @@ def _find_remote_line(
 
 def _store_remote_line(line_id: int, remote: schemas.OrderLine, sent_version: int) -> None:
     with transaction.atomic():
-        line = OrderLine.objects.select_for_update().get(pk=line_id)
+        # Only what this reads: the rest of the row is neither needed nor written here.
+        line = (
+            OrderLine.objects.select_for_update()
+            .only(*MIRRORED_FIELDS, "version", "synced_version")
+            .get(pk=line_id)
+        )
         fields = apply_remote_line(line, remote)
         line.synced_version = max(line.synced_version, sent_version)
         line.remote_errors = {}

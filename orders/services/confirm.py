@@ -35,7 +35,7 @@ from orders.models import OrderEvent, OrderLine, OrderSession, SyncStatus
 from orders.services import lookups
 from orders.services.drafts import copy_line_into, create_session, queue_sync
 from orders.services.errors import OrderError
-from orders.services.events import new_event, record, record_all
+from orders.services.events import record, record_all
 from orders.services.remote import TRANSIENT_ERRORS, in_portal_terms, refusal_text
 from orders.services.sync import (
     SyncResult,
@@ -289,7 +289,7 @@ def store_items(
             stored.append((locked, item))
             if previous != locked.remote_state:
                 events.append(
-                    new_event(
+                    OrderEvent(
                         session=session,
                         line=locked,
                         action="line_state",

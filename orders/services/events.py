@@ -14,30 +14,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def new_event(
-    *,
-    session: OrderSession,
-    action: str,
-    message: str = "",
-    message_params: Mapping[str, Any] | None = None,
-    user: User | None = None,
-    line: OrderLine | None = None,
-    actor: str | None = None,
-) -> OrderEvent:
-    """One line of a session's history, not saved yet (record saves it, record_all many)."""
-    if actor is None:
-        actor = OrderEvent.Actor.USER if user is not None else OrderEvent.Actor.TASK
-    return OrderEvent(
-        session=session,
-        line=line,
-        user=user,
-        actor=actor,
-        action=action,
-        message=message,
-        message_params=dict(message_params or {}),
-    )
-
-
 def record(
     *,
     session: OrderSession,
@@ -53,23 +29,23 @@ def record(
     `message` is an English msgid (marked with gettext_noop where it is written) or plain
     data (a Covage id); `message_params` fills its placeholders. Both are stored as they are,
     in no language, and translated when shown (OrderEvent.message_text)."""
-    event = new_event(
+    if actor is None:
+        actor = OrderEvent.Actor.USER if user is not None else OrderEvent.Actor.TASK
+    return OrderEvent.objects.create(
         session=session,
+        line=line,
+        user=user,
+        actor=actor,
         action=action,
         message=message,
-        message_params=message_params,
-        user=user,
-        line=line,
-        actor=actor,
+        message_params=dict(message_params or {}),
     )
-    event.save(force_insert=True)
-    return event
 
 
 def record_all(events: list[OrderEvent]) -> list[OrderEvent]:
-    """Many events (new_event) in one INSERT: the worker stores every line of an answer at
-    once. Each is then announced as a saved one is (post_save, which notifications hear), so
-    that the two ways of recording act alike."""
+    """Many events, built as record would build them (the same fields, the actor given), in
+    one INSERT: the worker stores every line of an answer at once. Each is then announced as
+    a saved one is (post_save, which notifications hear), so that both ways act alike."""
     created = OrderEvent.objects.bulk_create(events)
     for event in created:
         post_save.send(

@@ -13,6 +13,7 @@ from order_data import OFFER, TECHNICAL, fill_line
 
 from covage import schemas
 from covage.sandbox.models import ProductOrder, ProductOrderItem, SandboxCall
+from notifications.models import Kind, Notification
 from orders import services
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
 from orders.services import sweeper
@@ -287,6 +288,9 @@ def test_rejected_lines_get_their_errors_and_can_be_copied(sandbox_url, user):
     paths = list(bad.termination_errors.values_list("property_path", flat=True))
     assert "related_contact_information[0].insee_code" in paths
     assert OrderLine.objects.get(pk=good.pk).order_reference
+    # The poll's events, written together, still tell the owner (notifications).
+    rejected = Notification.objects.filter(user=user, kind=Kind.LINE_REJECTED)
+    assert list(rejected.values_list("line", flat=True)) == [bad.pk]
 
     copy = services.copy_rejected_lines(user=user, session=session)
     assert copy.pk != session.pk and copy.sync_status != SyncStatus.CONFIRMED

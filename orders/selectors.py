@@ -251,3 +251,10 @@ def is_following_covage(session: OrderSession) -> bool:
     if session.sync_status == SyncStatus.CONFIRMING:
         return True
     return bool(session.confirmed_at) and session.remote_state not in schemas.SESSION_FINAL_STATES
+
+
+def polls_made(session_id: int) -> int:
+    """How many times the portal has read the session back from Covage (0 once it is gone):
+    the poll task spaces and bounds its polls with it."""
+    made = OrderSession.objects.filter(pk=session_id).values_list("poll_count", flat=True).first()
+    return made or 0

@@ -22,7 +22,7 @@ from celery.signals import worker_ready
 from django.db import connections
 from django.utils.translation import gettext_noop
 
-from orders import dispatch, services
+from orders import dispatch, selectors, services
 from orders.models import OrderSession
 from orders.services import attention, sweeper
 from orders.services import referentials as referential_service
@@ -109,8 +109,6 @@ def _needs_attention(session_id: int, reason: str) -> str:
 def confirm_session_at_covage(self: Task, session_id: int) -> str:
     """Send the confirmation a person requested (services.request_confirmation queued it),
     then start following the session."""
-    if not OrderSession.objects.filter(pk=session_id).exists():
-        return "gone"
     try:
         step = services.run_confirmation(session_id=session_id)
     except RemoteUnavailable as exc:
@@ -136,9 +134,6 @@ def confirm_session_at_covage(self: Task, session_id: int) -> str:
 
 @shared_task(bind=True, acks_late=True, max_retries=CONFIRM_MAX_RETRIES, name=dispatch.POLL_TASK)
 def poll_session(self: Task, session_id: int) -> str:
-    session = OrderSession.objects.filter(pk=session_id).only("poll_count").first()
-    if session is None:
-        return "gone"
     try:
         result = services.poll_session(session_id=session_id)
     except RemoteUnavailable as exc:
@@ -151,9 +146,11 @@ def poll_session(self: Task, session_id: int) -> str:
         logger.warning("following session %s stopped: %s", session_id, exc.__cause__ or exc)
         return _needs_attention(session_id, exc.message)
     if result is services.PollResult.WAITING and not _deferred(self):
-        if session.poll_count >= POLL_MAX:
+        # The polls made so far, this one included (read here: most polls end final).
+        polls = selectors.polls_made(session_id)
+        if polls > POLL_MAX:
             return _needs_attention(session_id, NOT_FINISHED)
-        poll_session.apply_async((session_id,), countdown=backoff(min(session.poll_count, 5)))
+        poll_session.apply_async((session_id,), countdown=backoff(min(max(polls - 1, 0), 5)))
     return result.value
 
 

@@ -77,27 +77,33 @@ MIRRORED_FIELDS = (
 )
 
 
-def apply_remote_line(line: OrderLine, remote: schemas.OrderLine) -> list[str]:
-    """Copy Covage's view of a line onto `line` (not saved); returns the fields set: only
-    mirrored ones (MIRRORED_FIELDS), so a sync never overwrites what the user typed.
-
-    States, dates and the history entries are stored verbatim; an empty answer never
-    erases what we already know.
-    """
+def remote_line_values(remote: schemas.OrderLine) -> dict[str, Any]:
+    """What Covage's answer about a line sets on it: the mirrored fields it carries, and
+    always the raw answer. An empty value is left out: an answer never erases what we already
+    know. States and dates are stored verbatim. A dict, so that the worker can write it in one
+    UPDATE without reading the line first (orders.services.sync)."""
     values: dict[str, Any] = {
-        "covage_id": remote.id or line.covage_id,
-        "remote_state": remote.state or line.remote_state,
-        "temporary_reference": remote.temporary_reference or line.temporary_reference,
-        "order_reference": remote.order_reference or line.order_reference,
-        "building_ref": remote.building_ref or line.building_ref,
-        "order_date": remote.order_date or line.order_date,
-        "completion_date": remote.completion_date or line.completion_date,
-        "cancellation_date": remote.cancellation_date or line.cancellation_date,
-        "cancellation_reason": remote.cancellation_reason or line.cancellation_reason,
-        "remote_payload": remote.raw,
+        "covage_id": remote.id,
+        "remote_state": remote.state,
+        "temporary_reference": remote.temporary_reference,
+        "order_reference": remote.order_reference,
+        "building_ref": remote.building_ref,
+        "order_date": remote.order_date,
+        "completion_date": remote.completion_date,
+        "cancellation_date": remote.cancellation_date,
+        "cancellation_reason": remote.cancellation_reason,
     }
-    for name in MIRRORED_FIELDS:
-        setattr(line, name, values[name])
+    carried = {name: value for name, value in values.items() if value}
+    carried["remote_payload"] = remote.raw
+    return carried
+
+
+def apply_remote_line(line: OrderLine, remote: schemas.OrderLine) -> list[str]:
+    """Copy Covage's view of a line onto `line` (not saved, see remote_line_values); returns
+    the fields it may have set: only mirrored ones (MIRRORED_FIELDS), so a sync never
+    overwrites what the user typed."""
+    for name, value in remote_line_values(remote).items():
+        setattr(line, name, value)
     return list(MIRRORED_FIELDS)
 
 

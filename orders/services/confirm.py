@@ -41,7 +41,7 @@ from orders.services.sync import (
     SyncResult,
     attempt_may_be_in_flight,
     is_pending,
-    sync_session,
+    push_session,
 )
 from orders.steps import split_property_path, step_for_field
 from orders.wire import (
@@ -65,6 +65,7 @@ class ConfirmStep(enum.Enum):
     RETRY = "retry"  # try the confirmation again shortly
     ABORTED = "aborted"  # stopped: the user must act (the reason is in the session's events)
     WAITING = "waiting"  # an unknown outcome waits for an export (the export re-queues it)
+    GONE = "gone"  # the session was deleted meanwhile: nothing to do
 
 
 def covage_problems(session: OrderSession, lines: list[OrderLine]) -> list[Problem]:
@@ -142,7 +143,9 @@ CONFIRMATION_REFUSED = gettext_noop(
 
 @in_portal_terms
 def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> ConfirmStep:
-    session = OrderSession.objects.get(pk=session_id)
+    session = OrderSession.objects.filter(pk=session_id).first()
+    if session is None:
+        return ConfirmStep.GONE
     if session.confirmed_at:
         return ConfirmStep.POLL
     if not session.confirm_requested_at:
@@ -151,13 +154,17 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
         return ConfirmStep.WAITING
     client = client or get_client()
 
-    synced = sync_session(session_id=session_id, client=client)
-    if synced is SyncResult.BUSY:
+    synced, pushed = push_session(session_id=session_id, client=client)
+    if synced is SyncResult.BUSY or pushed is None:
         return ConfirmStep.RETRY
     if synced is SyncResult.WAITING:
         return ConfirmStep.WAITING
-    session.refresh_from_db()
-    lines = list(session.lines.filter(deleted_at__isnull=True).order_by("position", "pk"))
+    session = pushed  # as the push read it under its lease, with what it wrote
+    lines = list(
+        session.lines.filter(deleted_at__isnull=True)
+        .only("position", "version", "synced_version", "rejected_version", "deleted_at")
+        .order_by("position", "pk")
+    )
     refused = [line for line in lines if line.rejected_version == line.version]
     if refused:
         positions = ", ".join(str(line.position) for line in refused)
@@ -232,20 +239,28 @@ def _refused_confirmation(
 
 
 def store_confirmed(session: OrderSession, remote: schemas.OrderSession) -> None:
+    now = timezone.now()
+    values = {
+        "confirmed_at": now,
+        "next_poll_at": now + POLL_DUE,
+        "sync_status": SyncStatus.CONFIRMED,
+        "remote_read_at": now,
+        # The /confirm/ answer carries no session state: the next poll reads Covage's own (a
+        # state is never invented here).
+        **remote_session_values(remote),
+    }
     with transaction.atomic():
-        locked = OrderSession.objects.select_for_update().get(pk=session.pk)
-        if not locked.confirmed_at:
-            locked.confirmed_at = timezone.now()
-            locked.next_poll_at = locked.confirmed_at + POLL_DUE
-            locked.sync_status = SyncStatus.CONFIRMED
-            locked.remote_read_at = locked.confirmed_at
-            # The /confirm/ answer carries no session state: the next poll reads Covage's
-            # own (a state is never invented here).
-            for name, value in remote_session_values(remote).items():
-                setattr(locked, name, value)
-            locked.save()
-            record(session=locked, action="confirmed_at_covage", actor="task")
-        store_items(locked, remote.items)
+        # Once: the row lock this UPDATE takes, and its condition, make a second answer (the
+        # first one's lost) change nothing. The worker's bookkeeping and Covage's values are
+        # written without a history row, as the sync writes them (orders.wire).
+        first = OrderSession.objects.filter(pk=session.pk, confirmed_at__isnull=True).update(
+            **values
+        )
+        if first:
+            for name, value in values.items():
+                setattr(session, name, value)
+            record(session=session, action="confirmed_at_covage", actor="task")
+        store_items(session, remote.items)
 
 
 def store_items(
@@ -312,12 +327,15 @@ class PollResult(enum.Enum):
     FINAL = "final"
     WAITING = "waiting"  # not final yet: poll again later
     EXPORT = "export"  # states come from the next export, which re-queues the poll
+    GONE = "gone"  # the session was deleted meanwhile: nothing to follow
 
 
 @in_portal_terms
 def poll_session(*, session_id: int, client: CovageClient | None = None) -> PollResult:
     """Read the session back from Covage and store what changed."""
-    session = OrderSession.objects.get(pk=session_id)
+    session = OrderSession.objects.filter(pk=session_id).first()
+    if session is None:
+        return PollResult.GONE
     if session.remote_state in schemas.SESSION_FINAL_STATES:
         return PollResult.FINAL
     if session.settle_after:

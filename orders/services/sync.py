@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -49,9 +50,8 @@ from orders.services.remote import (
 )
 from orders.wire import (
     LINE_UPDATE_FIELDS,
-    MIRRORED_FIELDS,
-    apply_remote_line,
     line_payload,
+    remote_line_values,
     remote_session_values,
     store_history,
 )
@@ -185,24 +185,35 @@ def discard_remote_line(session: OrderSession, covage_id: str) -> None:
 def sync_session(*, session_id: int, client: CovageClient | None = None) -> SyncResult:
     """Push the session's pending changes to Covage (see the module docstring). Raises
     RemoteUnavailable when Covage cannot be reached: the task tries again later."""
+    return push_session(session_id=session_id, client=client)[0]
+
+
+def push_session(
+    *, session_id: int, client: CovageClient | None = None
+) -> tuple[SyncResult, OrderSession | None]:
+    """sync_session, with the session as this push read it under the lease and left it
+    (None when another worker holds it): the confirmation goes on from it without reading it
+    again. Raises Covage's errors: callers wrap it with in_portal_terms."""
     lease = Lease(session_id)
     if not lease.acquire():
-        return SyncResult.BUSY
+        return SyncResult.BUSY, None
     try:
+        # Read once the lease is held: an earlier holder's writes (the session's covage_id,
+        # its attempts) are seen, so nothing it sent is sent again.
         session = OrderSession.objects.get(pk=session_id)
         if session.settle_after and not session.covage_id:
-            return SyncResult.WAITING  # the session's own creation waits for an export
+            return SyncResult.WAITING, session  # the session's creation waits for an export
         deletions, lines = _lines_to_push(session)
         if not deletions and not lines:
             _finish(session)
-            return SyncResult.NOTHING
+            return SyncResult.NOTHING, session
         client = client or get_client()
         waiting = False
         try:
             try:
                 _ensure_remote_session(client, session)
             except AwaitingExport:
-                return SyncResult.WAITING
+                return SyncResult.WAITING, session
             lease.renew()
             for line in deletions:
                 _push_delete(client, session, line)
@@ -219,9 +230,9 @@ def sync_session(*, session_id: int, client: CovageClient | None = None) -> Sync
         except CovageError as exc:
             _stop_on_refusal(session, exc)
             _finish(session)
-            return SyncResult.DONE
+            return SyncResult.DONE, session
         _finish(session)
-        return SyncResult.WAITING if waiting else SyncResult.DONE
+        return (SyncResult.WAITING if waiting else SyncResult.DONE), session
     finally:
         lease.release()
 
@@ -419,35 +430,28 @@ def _find_remote_line(
 
 
 def _store_remote_line(line_id: int, remote: schemas.OrderLine, sent_version: int) -> None:
+    """Covage's answer for the version sent, in one UPDATE that reads nothing first: the
+    worker does this for every line it sends, and a locked read before the write was a sixth
+    of its statements (issue 13). The row lock the UPDATE takes, and its conditions evaluated
+    on the row as it is then, do what the locked read did."""
+    # Saved meanwhile by its user (a version above the one sent)? Then that newer version is
+    # still to be sent.
+    sent_is_current = Q(version__lte=sent_version) | Q(version__lte=F("synced_version"))
     with transaction.atomic():
-        # Only what this reads: the rest of the row is neither needed nor written here.
-        line = (
-            OrderLine.objects.select_for_update()
-            .only(*MIRRORED_FIELDS, "version", "synced_version")
-            .get(pk=line_id)
+        # A queryset update: no history row (orders.wire), nor any signal listens to lines.
+        OrderLine.objects.filter(pk=line_id).update(
+            **remote_line_values(remote),
+            synced_version=Greatest(F("synced_version"), Value(sent_version)),
+            remote_errors={},
+            rejected_version=0,
+            last_sync_error="",
+            last_synced_at=timezone.now(),
+            sync_status=Case(
+                When(sent_is_current, then=Value(SyncStatus.SYNCED)),
+                default=Value(SyncStatus.SYNCING),
+            ),
         )
-        fields = apply_remote_line(line, remote)
-        line.synced_version = max(line.synced_version, sent_version)
-        line.remote_errors = {}
-        line.rejected_version = 0
-        line.last_sync_error = ""
-        line.last_synced_at = timezone.now()
-        # Saved meanwhile by its user? Then that newer version is still to be sent.
-        line.sync_status = (
-            SyncStatus.SYNCED if line.synced_version >= line.version else SyncStatus.SYNCING
-        )
-        line.save_without_historical_record(
-            update_fields=[
-                *fields,
-                "synced_version",
-                "remote_errors",
-                "rejected_version",
-                "last_sync_error",
-                "last_synced_at",
-                "sync_status",
-            ]
-        )
-        store_history(line, remote)
+        store_history(OrderLine(pk=line_id), remote)
 
 
 def _store_rejection(line: OrderLine, sent_version: int, exc: CovageValidationError) -> None:
@@ -473,10 +477,15 @@ def _note_session_error(session: OrderSession, message: str) -> None:
     OrderSession.objects.filter(pk=session.pk).update(last_sync_error=message)
 
 
+# The confirmation owns a confirming or confirmed session's status (orders.services.confirm).
+CONFIRMATION_STATUSES = (SyncStatus.CONFIRMING, SyncStatus.CONFIRMED)
+
+
 def _finish(session: OrderSession) -> None:
-    """Derive the session's sync status from its lines (confirmation states are kept)."""
-    session.refresh_from_db()
-    if session.sync_status in (SyncStatus.CONFIRMING, SyncStatus.CONFIRMED):
+    """Derive the session's sync status from its lines, unless the confirmation owns it: as
+    read under the lease, or since (the UPDATE's own condition: a click on Confirm during the
+    sync keeps its status)."""
+    if session.sync_status in CONFIRMATION_STATUSES:
         return
     lines = session.lines.all()
     statuses = set(lines.values_list("sync_status", flat=True))
@@ -491,7 +500,14 @@ def _finish(session: OrderSession) -> None:
     values: dict[str, object] = {"sync_status": status}
     if status == SyncStatus.SYNCED:
         values.update(last_synced_at=timezone.now(), last_sync_error="", automatic_retries=0)
-    OrderSession.objects.filter(pk=session.pk).update(**values)
+    written = (
+        OrderSession.objects.filter(pk=session.pk)
+        .exclude(sync_status__in=CONFIRMATION_STATUSES)
+        .update(**values)
+    )
+    if written:
+        for name, value in values.items():
+            setattr(session, name, value)
 
 
 def mark_given_up(*, session_id: int, message: str) -> None:

@@ -81,6 +81,38 @@ def test_following_a_session_past_its_retries_needs_attention(sandbox_url, user,
     assert session.pk not in sweeper.polls_stalled(grace=dt.timedelta(0))
 
 
+def test_following_a_session_covage_never_finishes_stops_after_its_last_poll(
+    sandbox_url, user, settings
+):
+    # Covage still working after the last allowed poll: the session needs attention. The
+    # task is called as a worker calls it (not eagerly), so that its next poll is scheduled.
+    settings.COVAGE_SANDBOX = {**settings.COVAGE_SANDBOX, "CONFIRM_DELAY": 3600.0}
+    session = services.create_session(user=user)
+    fill_line(user, session)
+    assert services.request_confirmation(user=user, session=session) == []
+    session.refresh_from_db()
+    assert session.confirmed_at and session.remote_state != "completed"
+    OrderSession.objects.filter(pk=session.pk).update(poll_count=tasks.POLL_MAX - 2)
+    assert tasks.poll_session(session.pk) == "waiting"  # poll POLL_MAX - 1: one more is due
+    session.refresh_from_db()
+    assert not session.needs_attention
+    assert session.poll_count == tasks.POLL_MAX  # the next one ran (inline, in the tests)
+    assert tasks.poll_session(session.pk) == "attention"  # POLL_MAX + 1: past the bound
+    session.refresh_from_db()
+    assert session.needs_attention and "has not finished" in session.attention_reason
+
+
+def test_a_deleted_session_is_neither_confirmed_nor_followed(sandbox_url, user):
+    session = services.create_session(user=user)
+    fill_line(user, session)
+    OrderSession.objects.filter(pk=session.pk).delete()
+    calls = SandboxCall.objects.count()
+    assert tasks.confirm_session_at_covage.apply((session.pk,)).get() == "gone"
+    assert tasks.poll_session.apply((session.pk,)).get() == "gone"
+    assert tasks.poll_session(session.pk) == "gone"
+    assert SandboxCall.objects.count() == calls
+
+
 def test_the_sweeper_re_queues_a_session_a_bounded_number_of_times(sandbox_url, user, settings):
     session = services.create_session(user=user)
     line = fill_line(user, session)

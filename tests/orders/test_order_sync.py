@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from factories import sales_user
 from order_data import OFFER, TECHNICAL, fill_line
 
 from covage import schemas
+from covage.client import CovageClient
 from covage.sandbox.models import ProductOrder, ProductOrderItem, SandboxCall
 from notifications.models import Kind, Notification
 from orders import services
@@ -197,6 +201,52 @@ def test_confirm_end_to_end_exactly_once(sandbox_url, user):
         assert [c.state for c in line.state_changes.all()][:2] == ["created", "in_progress"]
     with pytest.raises(services.LockedError):
         services.add_line(user=user, session=session)
+
+
+class SavedDuringTheCall(CovageClient):
+    """The salesperson saves the line again while its PATCH is on its way to Covage."""
+
+    def __init__(self, *args: Any, save: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.save = save
+
+    def update_line(self, *args: Any, **kwargs: Any) -> schemas.OrderLine:
+        answer = super().update_line(*args, **kwargs)
+        self.save()
+        return answer
+
+
+def test_a_line_saved_while_it_was_being_sent_is_sent_again(sandbox_url, user):
+    session = services.create_session(user=user)
+    line = fill_line(user, session)
+    # A change Covage has not got yet (its own sync not run).
+    OrderLine.objects.filter(pk=line.pk).update(version=F("version") + 1)
+    sent = line.version + 1
+
+    def save() -> None:
+        current = OrderLine.objects.get(pk=line.pk)
+        services.save_line_step(
+            user=user,
+            line=current,
+            step="technical",
+            data={**TECHNICAL, "enni": "CN099999"},
+            version=current.version,
+        )
+
+    patches = SandboxCall.objects.filter(method="PATCH", path__contains="/product_order_item/")
+    before = patches.count()
+    client = SavedDuringTheCall.from_settings(save=save)
+    assert services.sync_session(session_id=session.pk, client=client) is services.SyncResult.DONE
+    line.refresh_from_db()
+    # Covage's answer is stored for the version it got; the newer one is still to be sent.
+    assert line.synced_version == sent and line.version == sent + 1
+    assert line.sync_status == SyncStatus.SYNCING and line.remote_payload
+    assert OrderSession.objects.get(pk=session.pk).sync_status == SyncStatus.SYNCING
+    assert services.sync_session(session_id=session.pk) is services.SyncResult.DONE
+    line.refresh_from_db()
+    assert line.synced_version == line.version and line.sync_status == SyncStatus.SYNCED
+    assert OrderSession.objects.get(pk=session.pk).sync_status == SyncStatus.SYNCED
+    assert patches.count() == before + 2
 
 
 def test_a_line_history_holds_what_people_changed_not_covage_answers(sandbox_url, user):

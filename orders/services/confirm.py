@@ -162,7 +162,10 @@ def run_confirmation(*, session_id: int, client: CovageClient | None = None) -> 
     session = pushed  # as the push read it under its lease, with what it wrote
     lines = list(
         session.lines.filter(deleted_at__isnull=True)
-        .only("position", "version", "synced_version", "rejected_version", "deleted_at")
+        # session_id too: the related manager sets each line's session from it.
+        .only(
+            "session_id", "position", "version", "synced_version", "rejected_version", "deleted_at"
+        )
         .order_by("position", "pk")
     )
     refused = [line for line in lines if line.rejected_version == line.version]

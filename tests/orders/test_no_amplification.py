@@ -1,11 +1,15 @@
 """One click, one unit of work at Covage: a double click on "Copy rejected lines" or "Retry"
-causes no second call (the calls are counted at the sandbox)."""
+causes no second call (the calls are counted at the sandbox). And one line, a few statements
+in the database: the worker's work per line does not grow with reads of its own."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from factories import sales_user
@@ -16,6 +20,10 @@ from orders import services
 from orders.models import LineContact, OrderLine, OrderSession, SyncStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Per line sent during a confirmation: its answer stored (BEGIN, UPDATE, its state entry,
+# COMMIT), then the confirmation's and the poll's UPDATE; events are shared by the session.
+PER_LINE = 7
 
 
 @pytest.fixture
@@ -80,3 +88,26 @@ def test_a_double_click_on_retry_sends_once(sandbox_url, client, user, settings)
     assert "already being sent again" in response.content.decode()
     assert patches.count() == before + 1
     assert session.events.filter(action="sync_requested").count() == 1
+
+
+def _confirmation_statements(user: Any, lines: int) -> int:
+    """The statements of a confirmation and its poll, for a session whose lines all have a
+    change Covage has not got (the confirmation pushes each one first)."""
+    session = services.create_session(user=user)
+    for _ in range(lines):
+        fill_line(user, session)
+    session.lines.update(version=F("version") + 1)
+    OrderSession.objects.filter(pk=session.pk).update(
+        sync_status=SyncStatus.CONFIRMING, confirm_requested_at=timezone.now()
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert services.run_confirmation(session_id=session.pk) is services.ConfirmStep.POLL
+        assert services.poll_session(session_id=session.pk) is services.PollResult.FINAL
+    return len(queries)
+
+
+def test_a_confirmation_costs_a_few_statements_per_line(sandbox_url, user):
+    # The worker runs this for every session: each line adds its PATCH's answer, and the
+    # confirmation's and the poll's writes of it, never a read of its own (issue 13).
+    one, four = _confirmation_statements(user, 1), _confirmation_statements(user, 4)
+    assert (four - one) / 3 <= PER_LINE

@@ -439,7 +439,7 @@ def _store_remote_line(line_id: int, remote: schemas.OrderLine, sent_version: in
     sent_is_current = Q(version__lte=sent_version) | Q(version__lte=F("synced_version"))
     with transaction.atomic():
         # A queryset update: no history row (orders.wire), nor any signal listens to lines.
-        OrderLine.objects.filter(pk=line_id).update(
+        stored = OrderLine.objects.filter(pk=line_id).update(
             **remote_line_values(remote),
             synced_version=Greatest(F("synced_version"), Value(sent_version)),
             remote_errors={},
@@ -451,7 +451,8 @@ def _store_remote_line(line_id: int, remote: schemas.OrderLine, sent_version: in
                 default=Value(SyncStatus.SYNCING),
             ),
         )
-        store_history(OrderLine(pk=line_id), remote)
+        if stored:  # else deleted meanwhile: its entries have nothing to belong to
+            store_history(OrderLine(pk=line_id), remote)
 
 
 def _store_rejection(line: OrderLine, sent_version: int, exc: CovageValidationError) -> None:

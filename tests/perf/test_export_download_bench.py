@@ -81,8 +81,8 @@ class Measure:
 
 
 @contextlib.contextmanager
-def queued_not_run() -> Iterator[None]:
-    """The reconciliation a stored export queues is left out of the download's measure."""
+def without_reconciliation() -> Iterator[None]:
+    """The download alone: the reconciliation a stored export queues is not started."""
     export_stored.disconnect(dispatch_uid=RECONCILIATION_RECEIVER)
     try:
         yield
@@ -114,7 +114,7 @@ def test_download_200_mb_export(sandbox_url, settings, tmp_path):
     assert services.start_export_job(job_id=job.pk) is not None
     job.refresh_from_db()
 
-    with queued_not_run(), Measure() as portal:
+    with without_reconciliation(), Measure() as portal:
         assert services.poll_export_job(job_id=job.pk) is True
     job.refresh_from_db()
     started = time.perf_counter()

@@ -228,14 +228,21 @@ def test_a_valid_token_is_reused_without_reading_the_shared_cache(
     assert reads and len(responses.calls) == 2
 
 
-@responses.activate
-def test_a_token_another_process_dropped_is_replaced_once_refused() -> None:
+def renewed_by_another_process() -> TokenProvider:
+    """This process's provider, after another process sharing its cache replaced access-1
+    (refused by Covage) with access-2."""
     responses.post(TOKEN_URL, json=token_body(1))
     responses.post(TOKEN_URL, json=token_body(2))
     clock = Clock()
     mine, theirs = provider(clock), provider(clock)
     assert mine.get_access_token() == "access-1"
     assert theirs.renew_after_rejection("access-1") == "access-2"
+    return mine
+
+
+@responses.activate
+def test_a_token_another_process_dropped_is_replaced_once_refused() -> None:
+    mine = renewed_by_another_process()
     # This process still sends access-1 until Covage refuses it, then takes the new one.
     assert mine.get_access_token() == "access-1"
     assert mine.renew_after_rejection("access-1") == "access-2"
@@ -245,12 +252,7 @@ def test_a_token_another_process_dropped_is_replaced_once_refused() -> None:
 
 @responses.activate
 def test_renew_after_rejection_keeps_a_token_another_process_already_renewed() -> None:
-    responses.post(TOKEN_URL, json=token_body(1))
-    responses.post(TOKEN_URL, json=token_body(2))
-    clock = Clock()
-    mine, theirs = provider(clock), provider(clock)
-    assert mine.get_access_token() == "access-1"
-    assert theirs.renew_after_rejection("access-1") == "access-2"
+    mine = renewed_by_another_process()
     # The other process already replaced access-1: no second login.
     assert mine.renew_after_rejection("access-1") == "access-2"
     assert len(responses.calls) == 2
